@@ -1,0 +1,106 @@
+/**
+ * The server's configuration file (default `config/server.json`). Every field has
+ * a description: `--init` prints them as comments in the example file, and a bad
+ * field is reported with its dotted path and the reason.
+ */
+import * as v from "valibot";
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const accountId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 40));
+
+const IdRange = v.pipe(
+  v.strictObject({
+    min: v.pipe(accountId, v.description("First account ID crawled (inclusive).")),
+    max: v.pipe(accountId, v.description("End of the crawl (exclusive); grows after a run when accounts appear near it.")),
+  }),
+  v.check((r) => r.min < r.max, "min must be below max"),
+);
+
+export const WgKey = v.strictObject({
+  applicationId: v.pipe(v.string(), v.minLength(1), v.description("The Wargaming application_id.")),
+  rps: v.pipe(
+    v.nullable(v.pipe(v.number(), v.minValue(0.1))),
+    v.description("Requests per second WG allows this key; shared among the clients holding it. null = no limit (simulator only)."),
+  ),
+  clients: v.pipe(
+    v.array(v.pipe(v.string(), v.minLength(1))),
+    v.minLength(1),
+    v.description('Client names or addresses that use this key; "*" matches every client.'),
+  ),
+});
+export type WgKey = v.InferOutput<typeof WgKey>;
+
+export const ServerConfig = v.strictObject({
+  server: v.optional(
+    v.strictObject({
+      host: v.optional(v.pipe(v.string(), v.description("Address to listen on.")), "0.0.0.0"),
+      port: v.optional(v.pipe(port, v.description("Port to listen on (0 = any free port).")), 8888),
+      leaseSeconds: v.optional(v.pipe(positiveInt, v.description("A batch not answered in this time returns to the queue.")), 120),
+      extraInFlight: v.optional(
+        v.pipe(v.pipe(v.number(), v.integer(), v.minValue(0)), v.description("Batches kept in flight per client beyond its rate, so it never idles.")),
+        4,
+      ),
+      unlimitedInFlight: v.optional(
+        v.pipe(positiveInt, v.description("Batches in flight per client when its key has no rate limit.")),
+        32,
+      ),
+      progressSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.description("Seconds between progress lines (0 = none).")), 5),
+      dbHelpers: v.optional(v.pipe(positiveInt, v.maxValue(16), v.description("DB helper workers, each with its own connection.")), 2),
+      chunkRows: v.optional(v.pipe(positiveInt, v.description("Player rows written per database statement.")), 2000),
+      maxQueuedBatches: v.optional(
+        v.pipe(positiveInt, v.description("Results waiting for the database before the server stops leasing (back-pressure).")),
+        2000,
+      ),
+      dataDir: v.optional(v.pipe(v.string(), v.description("Where the embedded database, keys and offload files live.")), "data"),
+    }),
+    {},
+  ),
+  database: v.optional(
+    v.strictObject({
+      url: v.optional(
+        v.pipe(v.nullable(v.string()), v.description("PostgreSQL URL; null = DATABASE_URL, else an embedded PostgreSQL under dataDir.")),
+        null,
+      ),
+    }),
+    {},
+  ),
+  wg: v.strictObject({
+    apiBase: v.optional(
+      v.pipe(v.string(), v.url(), v.description("WG API base URL; the method path is appended.")),
+      "https://api-modernarmor.worldoftanks.com/wotx/",
+    ),
+    language: v.optional(v.pipe(v.string(), v.description("Language of the answers.")), "en"),
+    requestTimeoutMs: v.optional(v.pipe(positiveInt, v.description("A WG request taking longer is retried.")), 15_000),
+    maxAttempts: v.optional(v.pipe(positiveInt, v.description("Attempts per batch before the client hands it back as failed.")), 8),
+    keys: v.pipe(v.array(WgKey), v.minLength(1), v.description("WG keys and which clients use them.")),
+  }),
+  ranges: v.strictObject({
+    xbox: IdRange,
+    ps: IdRange,
+  }),
+});
+export type ServerConfig = v.InferOutput<typeof ServerConfig>;
+export type ServerConfigInput = v.InferInput<typeof ServerConfig>;
+
+/** What `--init` writes: the values an operator edits first. */
+export const DEFAULT_CONFIG: ServerConfigInput = {
+  server: { host: "0.0.0.0", port: 8888 },
+  database: { url: null },
+  wg: {
+    apiBase: "https://api-modernarmor.worldoftanks.com/wotx/",
+    keys: [{ applicationId: "REPLACE_WITH_YOUR_APPLICATION_ID", rps: 10, clients: ["*"] }],
+  },
+  ranges: {
+    xbox: { min: 5000, max: 15_500_000 },
+    ps: { min: 1_073_740_000, max: 1_085_000_000 },
+  },
+};
+
+/** `config.wg.keys[2].rps: Invalid type: Expected number but received "x"` */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
+  return issues.map((issue) => {
+    const path = v.getDotPath(issue);
+    return `${path ? `config.${path}` : "config"}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * The Wargaming `account/info` response, as documented in
+ * shared/reference/wg-api.md. Clients parse every answer through this schema so
+ * that an HTML page, a truncated body or a wrong type is retried, never written.
+ */
+import * as v from "valibot";
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const unixSeconds = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 32));
+
+export const WgAllStatistics = v.object({
+  battles: count,
+  spotted: count,
+  wins: count,
+  damage_dealt: count,
+  frags: count,
+  dropped_capture_points: count,
+});
+
+export const WgPlayer = v.object({
+  account_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  nickname: v.pipe(v.string(), v.maxLength(64)),
+  created_at: unixSeconds,
+  // null for accounts that never played a battle
+  last_battle_time: v.nullable(unixSeconds),
+  updated_at: unixSeconds,
+  statistics: v.object({ all: WgAllStatistics }),
+});
+export type WgPlayer = v.InferOutput<typeof WgPlayer>;
+
+export const WgError = v.object({
+  code: v.number(),
+  message: v.string(),
+  field: v.nullish(v.string()),
+  value: v.nullish(v.string()),
+});
+export type WgError = v.InferOutput<typeof WgError>;
+
+export const WgAccountInfoResponse = v.variant("status", [
+  v.object({
+    status: v.literal("ok"),
+    meta: v.optional(v.object({ count: v.number() })),
+    data: v.record(v.pipe(v.string(), v.regex(/^\d+$/)), v.nullable(WgPlayer)),
+  }),
+  v.object({ status: v.literal("error"), error: WgError }),
+]);
+export type WgAccountInfoResponse = v.InferOutput<typeof WgAccountInfoResponse>;
+
+/** Error messages that mean "try again later", not "this request is wrong". */
+export const RETRYABLE_WG_ERRORS = new Set(["REQUEST_LIMIT_EXCEEDED", "SOURCE_NOT_AVAILABLE"]);

@@ -1,0 +1,67 @@
+/**
+ * The typed interface between the server's main thread and its DB helper
+ * workers (Bun Workers, one PostgreSQL connection each). Nothing else in the
+ * server talks to the write path.
+ */
+import type { Platform } from "@wotc/schema/player";
+
+/** Player rows in columns: cheap to structured-clone and ready for `unnest`. */
+export interface PlayerColumns {
+  accountId: number[];
+  nickname: string[];
+  console: Platform[];
+  createdAt: number[]; // unix seconds
+  lastBattleTime: number[]; // unix seconds, 0 when the account never played
+  updatedAt: number[]; // unix seconds
+  battles: number[];
+  spotted: number[];
+  wins: number[];
+  damageDealt: number[];
+  frags: number[];
+  droppedCapturePoints: number[];
+}
+
+/** A batch whose rows are in the chunk; written to `run_batches` in the same transaction. */
+export interface ChunkBatch {
+  platform: Platform;
+  start: number;
+  end: number;
+  found: number; // players the client found in [start, end)
+  maxAccountId: number | null; // highest account id found, for range growth
+}
+
+export interface IngestChunk {
+  runDate: string; // YYYY-MM-DD, UTC; the date written to total/diff rows
+  batches: ChunkBatch[];
+  players: PlayerColumns;
+}
+
+export type ToHelper =
+  | { type: "ingest"; chunkId: number; chunk: IngestChunk }
+  | { type: "stop" };
+
+export type FromHelper =
+  | { type: "ready" }
+  | { type: "committed"; chunkId: number; rows: number; batches: number; ms: number }
+  /** The database is unreachable or the transaction failed for a passing reason; the helper keeps retrying the chunk. */
+  | { type: "retrying"; chunkId: number; attempt: number; error: string }
+  /** The chunk can never be written (a bug or bad data); its batches go back to the queue. */
+  | { type: "rejected"; chunkId: number; error: string }
+  | { type: "stopped" };
+
+export function emptyColumns(): PlayerColumns {
+  return {
+    accountId: [],
+    nickname: [],
+    console: [],
+    createdAt: [],
+    lastBattleTime: [],
+    updatedAt: [],
+    battles: [],
+    spotted: [],
+    wins: [],
+    damageDealt: [],
+    frags: [],
+    droppedCapturePoints: [],
+  };
+}
