@@ -1,0 +1,120 @@
+/**
+ * Loading, validating and initialising the server's config file. Nothing here
+ * runs at import; main.ts calls these.
+ */
+import * as v from "valibot";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { DEFAULT_CONFIG, ServerConfig, describeIssues } from "@wotc/schema/config";
+
+export const DEFAULT_CONFIG_PATH = "config/server.json";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problems: string[],
+  ) {
+    super(`${path}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadedConfig {
+  path: string;
+  config: ServerConfig;
+  /** The file as parsed, before defaults: range growth rewrites this, so other settings stay as the operator wrote them. */
+  raw: Record<string, unknown>;
+}
+
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) {
+    throw new ConfigError(path, [`no such file; create one with \`bun run server --init${path === DEFAULT_CONFIG_PATH ? "" : ` --config ${path}`}\``]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await file.text());
+  } catch (error) {
+    throw new ConfigError(path, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseConfig(path, raw);
+}
+
+export function parseConfig(path: string, raw: unknown): LoadedConfig {
+  const result = v.safeParse(ServerConfig, raw);
+  if (!result.success) throw new ConfigError(path, describeIssues(result.issues));
+  return { path, config: result.output, raw: raw as Record<string, unknown> };
+}
+
+/** Writes JSON through a temporary file and a rename, so a crash never leaves half a config. */
+export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = join(dirname(path), `.${Date.now()}.${process.pid}.tmp`);
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temporary, path);
+}
+
+/**
+ * `--init`: the default config, plus an example next to it whose comments are
+ * the schema's own descriptions, so the two can never disagree.
+ */
+export async function initConfig(path: string): Promise<{ written: string[] }> {
+  if (await Bun.file(path).exists()) {
+    throw new ConfigError(path, ["already exists; remove it first or pass another --config path"]);
+  }
+  const examplePath = path.replace(/\.json$/, "") + ".example.jsonc";
+  const full = v.parse(ServerConfig, DEFAULT_CONFIG);
+  await writeJsonAtomically(path, DEFAULT_CONFIG);
+  await mkdir(dirname(examplePath), { recursive: true });
+  await writeFile(examplePath, commentedExample(full));
+  return { written: [path, examplePath] };
+}
+
+/** Renders a config value as JSONC with each key's schema description above it. */
+function commentedExample(config: ServerConfig): string {
+  const lines = ["// wotc-tracker server config: every key with its default. JSON without the comments goes in server.json."];
+  render(ServerConfig, config, 0, lines, "");
+  return `${lines.join("\n")}\n`;
+}
+
+type AnySchema = v.GenericSchema & { entries?: Record<string, AnySchema>; wrapped?: AnySchema; pipe?: AnySchema[]; item?: AnySchema };
+
+function unwrap(schema: AnySchema): AnySchema {
+  let current = schema;
+  for (;;) {
+    if (current.wrapped) current = current.wrapped;
+    else if (current.pipe && current.pipe[0] !== current) current = current.pipe[0] as AnySchema;
+    else return current;
+  }
+}
+
+function describe(schema: AnySchema): string | undefined {
+  let current: AnySchema | undefined = schema;
+  while (current) {
+    const found = v.getDescription(current as never);
+    if (found) return found;
+    current = current.wrapped ?? (current.pipe?.[0] !== current ? (current.pipe?.[0] as AnySchema | undefined) : undefined);
+  }
+  return undefined;
+}
+
+function render(schema: AnySchema, value: unknown, depth: number, lines: string[], suffix: string): void {
+  const indent = "  ".repeat(depth);
+  const inner = unwrap(schema);
+  if (inner.entries && value && typeof value === "object" && !Array.isArray(value)) {
+    lines.push("{");
+    const keys = Object.keys(value);
+    keys.forEach((key, index) => {
+      const child = inner.entries![key] as AnySchema;
+      const text = child ? describe(child) : undefined;
+      if (text) lines.push(`${indent}  // ${text}`);
+      const before = lines.length;
+      render(child ?? (v.unknown() as AnySchema), (value as Record<string, unknown>)[key], depth + 1, lines, index < keys.length - 1 ? "," : "");
+      lines[before] = `${indent}  ${JSON.stringify(key)}: ${lines[before]!.trimStart()}`;
+    });
+    lines.push(`${indent}}${suffix}`);
+    return;
+  }
+  const json = JSON.stringify(value, null, 2).split("\n");
+  json.forEach((line, index) => lines.push(`${index === 0 ? "" : indent}${line}${index === json.length - 1 ? suffix : ""}`));
+}
