@@ -37,6 +37,7 @@ export interface IngestChunk {
 }
 
 export type ToHelper =
+  | { type: "connect"; url: string }
   | { type: "ingest"; chunkId: number; chunk: IngestChunk }
   | { type: "stop" };
 

@@ -1,0 +1,58 @@
+/** The server's command line, parsed once into a plain object. */
+import { parseArgs } from "node:util";
+import { DEFAULT_CONFIG_PATH } from "./config";
+
+export type ServerCommand =
+  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean }
+  | { kind: "init"; configPath: string }
+  | { kind: "token"; configPath: string; action: "add" | "list" | "revoke"; name: string | undefined }
+  | { kind: "help" };
+
+export const USAGE = `usage:
+  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve]   run today's (or DATE's) crawl
+  bun run server --init [--config PATH]                          write a default config and an example
+  bun run server token add NAME | list | revoke NAME             manage client tokens`;
+
+export class UsageError extends Error {}
+
+export function parseServerArgs(argv: string[]): ServerCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: "string" },
+        date: { type: "string" },
+        serve: { type: "boolean", default: false },
+        init: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const configPath = values.config ?? DEFAULT_CONFIG_PATH;
+  if (values.help) return { kind: "help" };
+  if (values.init) return { kind: "init", configPath };
+  if (positionals[0] === "token") {
+    const action = positionals[1];
+    if (action === "list") return { kind: "token", configPath, action, name: undefined };
+    if ((action === "add" || action === "revoke") && positionals[2]) return { kind: "token", configPath, action, name: positionals[2] };
+    throw new UsageError("token takes: add NAME | list | revoke NAME");
+  }
+  if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
+  if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
+  return { kind: "run", configPath, date: values.date, serve: values.serve };
+}
+
+export function isUtcDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+export function utcToday(now = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}

@@ -1,0 +1,94 @@
+/**
+ * One day's run from start to end: resume or start the ledger row, lease every
+ * uncommitted batch, wait until the helpers have committed them all, close the
+ * clients and write the summary.
+ */
+import type { ServerConfig } from "@wotc/schema/config";
+import { HelperPool } from "../db/pool";
+import { LeaseBook } from "../plan/lease-book";
+import { WorkPlan, type RunRanges } from "../plan/work-plan";
+import type { ClientHub } from "../ws/hub";
+import { Crawl } from "./crawl";
+import { progressLine } from "./progress";
+import type { RunLedger, RunSummary } from "./ledger";
+
+export interface RunDayDeps {
+  config: ServerConfig;
+  hub: ClientHub;
+  ledger: RunLedger;
+  databaseUrl: string;
+  log: (line: string) => void;
+  /** Called with the crawl once it exists, so /api/status can show it. */
+  onCrawl: (crawl: Crawl | undefined) => void;
+}
+
+export interface DayResult {
+  date: string;
+  summary: RunSummary;
+  seconds: number;
+  alreadyComplete: boolean;
+  /** The run was stopped before the end (a signal); what was committed stays, the rest is crawled on resume. */
+  stopped: boolean;
+}
+
+export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal): Promise<DayResult> {
+  const { config, hub, ledger, log } = deps;
+  const started = performance.now();
+  await ledger.ensurePartitions(date);
+  const run = await ledger.startOrResume(date, config.ranges as RunRanges);
+  if (run.state === "complete") {
+    log(`run ${date} is already complete`);
+    return { date, summary: await ledger.summary(date), seconds: 0, alreadyComplete: true, stopped: false };
+  }
+  const plan = new WorkPlan(run.ranges);
+  const committed = await ledger.committedBatchIds(date, plan);
+  const book = new LeaseBook(plan, committed);
+  log(
+    run.resumed
+      ? `resuming run ${date}: ${book.counts.committed.toLocaleString("en-US")} of ${plan.total.toLocaleString("en-US")} batches already committed`
+      : `starting run ${date}: ${plan.total.toLocaleString("en-US")} batches, ${plan.ids.toLocaleString("en-US")} IDs`,
+  );
+
+  const crawl = new Crawl(date, book, hub, config, log);
+  const pool = new HelperPool({ url: deps.databaseUrl, size: config.server.dbHelpers, events: crawl.poolEvents, onFatal: log });
+  await pool.start();
+  crawl.connect(pool);
+  deps.onCrawl(crawl);
+  hub.setWork(crawl);
+
+  const ticker = setInterval(() => crawl.tick(), 100);
+  const forgiver = setInterval(() => hub.forgiveStrikes(), 60_000);
+  const progress =
+    config.server.progressSeconds > 0 ? setInterval(() => log(progressLine(crawl, hub)), config.server.progressSeconds * 1000) : undefined;
+  const aborted = new Promise<void>((resolve) => stop.addEventListener("abort", () => resolve(), { once: true }));
+  try {
+    await Promise.race([crawl.done, aborted]);
+  } finally {
+    clearInterval(ticker);
+    clearInterval(forgiver);
+    if (progress) clearInterval(progress);
+  }
+
+  if (crawl.state !== "complete") {
+    // Stopping mid-run: clients give their leases back by disconnecting; results
+    // already accepted are still written, so nothing a client sent is lost.
+    hub.setWork(undefined, "the server is stopping");
+    hub.closeAll(1001, "server stopping");
+    crawl.flushAll();
+    await Promise.race([pool.drain(), Bun.sleep(30_000)]);
+    await pool.stop();
+    deps.onCrawl(undefined);
+    const seconds = (performance.now() - started) / 1000;
+    return { date, summary: await ledger.summary(date), seconds, alreadyComplete: false, stopped: true };
+  }
+
+  hub.setWork(undefined, `run ${date} is complete`);
+  hub.broadcast({ type: "done", date });
+  await pool.drain();
+  await pool.stop();
+  const seconds = (performance.now() - started) / 1000;
+  const summary = await ledger.summary(date);
+  await ledger.finish(date, { ...summary, seconds, errors: crawl.counters });
+  log(progressLine(crawl, hub));
+  return { date, summary, seconds, alreadyComplete: false, stopped: false };
+}

@@ -1,0 +1,124 @@
+/**
+ * `bun run server`: the only module with side effects. It parses the command
+ * line, loads the config, opens the database and wires the parts together.
+ */
+import { ConfigError, initConfig, loadConfig } from "./config";
+import { USAGE, UsageError, parseServerArgs, utcToday, type ServerCommand } from "./cli";
+import { openDatabase, type Database } from "./db/connect";
+import { migrate } from "./db/migrate";
+import { TokenStore } from "./tokens";
+import { ClientHub } from "./ws/hub";
+import { createApp } from "./app";
+import { websocket } from "hono/bun";
+import { MAX_MESSAGE_BYTES } from "@wotc/schema/wire/messages";
+import type { Crawl } from "./crawl/crawl";
+import { runDay } from "./crawl/run-day";
+import { formatSummary } from "./crawl/summary";
+import { createRunLedger } from "./db/ledger";
+
+const VERSION = process.env.WOTC_VERSION ?? "dev";
+
+function log(line: string): void {
+  console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let command: ServerCommand;
+  try {
+    command = parseServerArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (command.kind === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command.kind === "init") {
+    const { written } = await initConfig(command.configPath);
+    console.log(`wrote ${written.join(" and ")}; set your WG application_id in ${written[0]}`);
+    return 0;
+  }
+
+  const { config } = await loadConfig(command.configPath);
+  const database = await openDatabase({ url: config.database.url, dataDir: config.server.dataDir, log });
+  try {
+    await migrate(database.sql);
+    if (command.kind === "token") return await manageTokens(new TokenStore(database.sql), command);
+    return await serve(command, config, database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function manageTokens(tokens: TokenStore, command: Extract<ServerCommand, { kind: "token" }>): Promise<number> {
+  switch (command.action) {
+    case "add": {
+      const token = await tokens.add(command.name!);
+      console.log(`token for ${command.name} (shown once; give it to the volunteer, who passes it as --token):`);
+      console.log(token);
+      return 0;
+    }
+    case "list": {
+      const list = await tokens.list();
+      if (list.length === 0) console.log("no tokens; create one with `bun run server token add NAME`");
+      for (const t of list) console.log(`${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`);
+      return 0;
+    }
+    case "revoke": {
+      const revoked = await tokens.revoke(command.name!);
+      console.log(revoked ? `revoked the token of ${command.name}` : `no active token named ${command.name}`);
+      return revoked ? 0 : 1;
+    }
+  }
+}
+
+async function serve(
+  command: Extract<ServerCommand, { kind: "run" }>,
+  config: Awaited<ReturnType<typeof loadConfig>>["config"],
+  database: Database,
+): Promise<number> {
+  const hub = new ClientHub(config, log);
+  const tokens = new TokenStore(database.sql);
+  let crawl: Crawl | undefined;
+  const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION });
+  const server = Bun.serve({
+    hostname: config.server.host,
+    port: config.server.port,
+    fetch: app.fetch,
+    websocket: { ...websocket, maxPayloadLength: MAX_MESSAGE_BYTES, idleTimeout: 120 },
+  });
+  log(`listening on http://${server.hostname}:${server.port}`);
+
+  const stop = new AbortController();
+  let signalName = "";
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      signalName = signal;
+      log(`${signal}: stopping; batches in flight return to the queue, results already received are written`);
+      stop.abort();
+    });
+  }
+
+  const ledger = createRunLedger(database.sql);
+  const date = command.date ?? utcToday();
+  const result = await runDay(date, { config, hub, ledger, databaseUrl: database.url, log, onCrawl: (c) => (crawl = c) }, stop.signal);
+  hub.closeAll(result.stopped ? 1001 : 1000, result.stopped ? "server stopping" : `run ${date} complete`);
+  server.stop(true);
+  if (result.stopped) return signalName === "SIGINT" ? 130 : 143;
+  console.log(formatSummary(date, result.summary, result.seconds, { ...hub.counters, ...(crawl?.counters ?? {}) }));
+  return 0;
+}
+
+main(Bun.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((error) => {
+    if (error instanceof ConfigError) {
+      console.error(`config error in ${error.message}`);
+      process.exit(2);
+    }
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.WOTC_DEBUG) console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,31 @@
+/** Bearer-token check shared by register and the work socket. */
+import type { Context, MiddlewareHandler } from "hono";
+import { getConnInfo } from "hono/bun";
+import type { TokenStore } from "../tokens";
+
+export type AuthVariables = { tokenName: string; address: string };
+
+export function bearerToken(c: Context): string | undefined {
+  const header = c.req.header("authorization");
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
+export function remoteAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown"; // app.request() in tests has no socket
+  }
+}
+
+export function requireToken(tokens: TokenStore): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const name = await tokens.verify(bearerToken(c));
+    // One answer for a missing, wrong or revoked token: no hint about which.
+    if (!name) return c.json({ error: "a valid client token is required (Authorization: Bearer TOKEN)" }, 401);
+    c.set("tokenName", name);
+    c.set("address", remoteAddress(c));
+    await next();
+  };
+}

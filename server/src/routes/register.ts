@@ -1,0 +1,36 @@
+/** `POST /api/register`: a client with a valid token gets its WG key and settings. */
+import { Hono } from "hono";
+import * as v from "valibot";
+import type { ServerConfig } from "@wotc/schema/config";
+import { WG_FIELDS } from "@wotc/schema/player";
+import { RegisterRequest, type ClientSettings } from "@wotc/schema/wire/register";
+import type { ClientHub } from "../ws/hub";
+import type { TokenStore } from "../tokens";
+import { requireToken, type AuthVariables } from "./auth";
+
+export function registerRoute(deps: { config: ServerConfig; hub: ClientHub; tokens: TokenStore }) {
+  const { config, hub } = deps;
+  return new Hono<{ Variables: AuthVariables }>().post("/api/register", requireToken(deps.tokens), async (c) => {
+    const body = v.safeParse(RegisterRequest, await c.req.json().catch(() => undefined));
+    if (!body.success) return c.json({ error: `invalid register request: ${v.summarize(body.issues)}` }, 400);
+    const name = body.output.name;
+    const address = c.get("address");
+    const keyIndex = hub.keyFor(name, address);
+    if (keyIndex === undefined) return c.json({ error: `no WG key is configured for client ${name} (${address})` }, 403);
+    // The share assumes this client will connect; the socket sends the exact share once it does.
+    const rps = hub.keys.share(keyIndex, 1);
+    const settings: ClientSettings = {
+      name,
+      applicationId: config.wg.keys[keyIndex]!.applicationId,
+      rps,
+      inFlight: rps === null ? config.server.unlimitedInFlight : Math.ceil(rps) + config.server.extraInFlight,
+      apiBase: config.wg.apiBase,
+      fields: [...WG_FIELDS],
+      language: config.wg.language,
+      requestTimeoutMs: config.wg.requestTimeoutMs,
+      maxAttempts: config.wg.maxAttempts,
+      workPath: `/api/work?name=${encodeURIComponent(name)}`,
+    };
+    return c.json(settings);
+  });
+}
