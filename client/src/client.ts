@@ -1,0 +1,154 @@
+/**
+ * The client's life: registering → working (one Session) → lost → back-off →
+ * registering again, until the run is done, the token is refused, or the
+ * caller aborts `signal` (SIGINT in main.ts). Registering again after every
+ * lost socket matters: the server may have re-split the key's rate.
+ */
+import type { RegisterRequest } from "@wotc/schema/wire/register";
+import clientPackage from "../package.json";
+import { Backoff, type BackoffPolicy } from "./backoff";
+import { type Clock, sleep, systemClock } from "./clock";
+import { consoleLogger, type Logger } from "./log";
+import { RateLimiter } from "./rate-limiter";
+import { register, RegistrationRefused } from "./register";
+import { describeRate, Session, type SocketFactory } from "./session";
+import { ClientCounters } from "./stats";
+import { socketUrl } from "./urls";
+import { WgCaller } from "./wg";
+
+export const CLIENT_VERSION: string = clientPackage.version;
+
+export interface RunClientOptions {
+  server: string;
+  token: string;
+  name: string;
+  version?: string;
+  log?: Logger;
+  /** Abort to stop: held batches are released, the socket closed, the promise resolves with code 0. */
+  signal?: AbortSignal;
+  /** Used for registration and for WG requests. */
+  fetch?: typeof fetch;
+  socket?: SocketFactory;
+  clock?: Clock;
+  /** Seconds between stats messages and progress lines. */
+  statsIntervalMs?: number;
+  /** Delay before re-registering after the server was unreachable or the socket was lost. */
+  reconnect?: BackoffPolicy;
+  /** Delay between attempts of one WG request. */
+  wgRetry?: BackoffPolicy;
+  onUpdate?: (version: string) => void;
+}
+
+export type ClientExitReason = "done" | "stopped" | "refused";
+
+export interface ClientExit {
+  /** 0 when the run is done or the client was stopped, 1 when the server refused it. */
+  code: number;
+  reason: ClientExitReason;
+  message: string;
+}
+
+export const DEFAULT_RECONNECT: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000 };
+/** A session that lasted this long was healthy: the next loss starts the back-off afresh. */
+const HEALTHY_SESSION_MS = 30_000;
+
+export async function runClient(options: RunClientOptions): Promise<ClientExit> {
+  const log = options.log ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  const counters = new ClientCounters(() => clock.now());
+  const limiter = new RateLimiter(null, 1, { clock });
+  const reconnect = new Backoff(options.reconnect ?? DEFAULT_RECONNECT);
+  const request: RegisterRequest = { name: options.name, version: options.version ?? CLIENT_VERSION };
+  const startedAt = clock.now();
+  const { signal } = options;
+
+  const stopped = (): ClientExit => {
+    log.info(`stopped: ${summary(counters, clock.now() - startedAt)}`);
+    return { code: 0, reason: "stopped", message: "stopped" };
+  };
+  /** Waits out the back-off; false when the client was stopped meanwhile. */
+  const pause = async (ms: number): Promise<boolean> => {
+    try {
+      await sleep(clock, ms, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  while (true) {
+    if (signal?.aborted) return stopped();
+
+    let settings;
+    try {
+      settings = await register({ server: options.server, token: options.token, request, fetch: options.fetch, signal });
+    } catch (error) {
+      if (signal?.aborted) return stopped();
+      if (error instanceof RegistrationRefused) {
+        log.error(error.message);
+        return { code: 1, reason: "refused", message: error.message };
+      }
+      const delay = reconnect.next();
+      log.warn(`${describe(error)}; retrying in ${seconds(delay)}`);
+      if (!(await pause(delay))) return stopped();
+      continue;
+    }
+
+    limiter.configure(settings.rps, settings.inFlight);
+    log.info(
+      `registered as ${settings.name}: ${describeRate(settings.rps)}, ${settings.inFlight} batches in flight, WG at ${settings.apiBase}`,
+    );
+    const caller = new WgCaller({ settings, limiter, counters, fetch: options.fetch, clock, retry: options.wgRetry });
+    const session = new Session({
+      url: socketUrl(options.server, settings.workPath),
+      token: options.token,
+      caller,
+      limiter,
+      counters,
+      log,
+      socket: options.socket,
+      statsIntervalMs: options.statsIntervalMs,
+      onUpdate: options.onUpdate,
+    });
+    const stop = () => void session.stop();
+    signal?.addEventListener("abort", stop, { once: true });
+    const sessionStart = clock.now();
+    const end = await session.run();
+    signal?.removeEventListener("abort", stop);
+
+    if (end.kind === "done") {
+      const message = `run ${end.date} is complete: ${summary(counters, clock.now() - startedAt)}`;
+      log.info(message);
+      return { code: 0, reason: "done", message };
+    }
+    if (end.kind === "stopped") {
+      if (end.released > 0) log.info(`handed ${end.released} unfinished batches back to the server`);
+      return stopped();
+    }
+    if (clock.now() - sessionStart >= HEALTHY_SESSION_MS) reconnect.reset();
+    const delay = reconnect.next();
+    const why = end.opened
+      ? `connection to the server lost (code ${end.code}${end.reason ? `: ${end.reason}` : ""})`
+      : `cannot open the work socket at ${socketUrl(options.server, settings.workPath)} (code ${end.code})`;
+    log.warn(`${why}; reconnecting in ${seconds(delay)}`);
+    if (!(await pause(delay))) return stopped();
+  }
+}
+
+function summary(counters: ClientCounters, elapsedMs: number): string {
+  const retries = counters.describeRetries();
+  return (
+    `${counters.batchesDone} batches done, ${counters.batchesFailed} failed, ` +
+    `${counters.ids} IDs queried, ${counters.players} players found, ` +
+    `${counters.requests} requests (${counters.retries} retries${retries ? `: ${retries}` : ""}) ` +
+    `in ${seconds(elapsedMs)}`
+  );
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,90 @@
+/** Command-line flags, parsed once into a plain options object. */
+import * as v from "valibot";
+import { RegisterRequest } from "@wotc/schema/wire/register";
+
+export interface ClientArgs {
+  server: string;
+  token: string;
+  name: string;
+}
+
+export type ParsedArgs = { kind: "help" } | { kind: "run"; args: ClientArgs };
+
+/** A flag is missing or wrong; main prints the message and USAGE and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export const USAGE = `usage: wotc-client --server URL --token TOKEN [--name NAME]
+
+  --server URL    the tracker server, e.g. https://tracker.example.org:8888
+  --token TOKEN   this client's token (the operator creates it with "server token add NAME")
+  --name NAME     how the server knows this machine (default: the hostname)
+  --help          show this text`;
+
+const FLAGS = new Set(["server", "token", "name"]);
+const NameSchema = RegisterRequest.entries.name;
+
+export function parseArgs(argv: readonly string[], hostname: string): ParsedArgs {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") return { kind: "help" };
+    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf("=");
+    const flag = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!FLAGS.has(flag)) throw new UsageError(`unknown flag --${flag}`);
+    if (values.has(flag)) throw new UsageError(`--${flag} given twice`);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith("--")) throw new UsageError(`--${flag} needs a value`);
+      i++;
+    }
+    values.set(flag, value);
+  }
+
+  const server = checkServer(required(values, "server"));
+  const token = required(values, "token");
+  const name = values.has("name") ? checkName(values.get("name")!) : nameFromHostname(hostname);
+  return { kind: "run", args: { server, token, name } };
+}
+
+function required(values: Map<string, string>, flag: string): string {
+  const value = values.get(flag);
+  if (value === undefined) throw new UsageError(`--${flag} is required`);
+  if (value.trim() === "") throw new UsageError(`--${flag} is empty`);
+  return value.trim();
+}
+
+function checkServer(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--server: "${text}" is not a URL (expected e.g. http://host:8888)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--server: expected an http:// or https:// URL, got ${url.protocol}//`);
+  }
+  if (url.search || url.hash) throw new UsageError(`--server: "${text}" must not have a query or fragment`);
+  return text.replace(/\/+$/, "");
+}
+
+function checkName(name: string): string {
+  const result = v.safeParse(NameSchema, name);
+  if (!result.success) {
+    throw new UsageError(`--name: "${name}" must be 1-64 characters of letters, digits, "_", ".", "@" or "-"`);
+  }
+  return name;
+}
+
+/** Hostnames may hold characters the server does not accept in a name. */
+export function nameFromHostname(hostname: string): string {
+  const name = hostname.replace(/[^\w.@-]/g, "-").slice(0, 64);
+  return name || "client";
+}

@@ -1,0 +1,45 @@
+/**
+ * `bun run client --server URL --token TOKEN [--name NAME]`: the only module
+ * with side effects. Exit codes: 0 done or stopped, 1 refused by the server,
+ * 2 bad flags.
+ */
+import { hostname } from "node:os";
+import { runClient } from "./client";
+import { parseArgs, USAGE, UsageError } from "./config";
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(process.argv.slice(2), hostname());
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: string) => {
+    // A second Ctrl-C means "now", not "gracefully"
+    if (++signals > 1) process.exit(130);
+    process.stderr.write(`${name}: handing unfinished batches back and closing…\n`);
+    controller.abort(new Error(name));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+  const exit = await runClient({ ...parsed.args, signal: controller.signal });
+  return exit.code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

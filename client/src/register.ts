@@ -1,0 +1,84 @@
+/** `POST /api/register`: the token in, this client's settings out. */
+import * as v from "valibot";
+import { ClientSettings, type RegisterRequest } from "@wotc/schema/wire/register";
+import { endpointUrl } from "./urls";
+
+/** The server answered but will not have us; retrying cannot help. */
+export class RegistrationRefused extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "RegistrationRefused";
+  }
+}
+
+/** The server could not be reached or failed; worth trying again later. */
+export class ServerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ServerUnavailable";
+  }
+}
+
+export interface RegisterDeps {
+  server: string;
+  token: string;
+  request: RegisterRequest;
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export async function register(deps: RegisterDeps): Promise<ClientSettings> {
+  const url = endpointUrl(deps.server, "/api/register");
+  const doFetch = deps.fetch ?? ((u, init) => fetch(u, init));
+  const timeout = AbortSignal.timeout(deps.timeoutMs ?? 15_000);
+  let response: Response;
+  let body: string;
+  try {
+    response = await doFetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${deps.token}`, "content-type": "application/json" },
+      body: JSON.stringify(deps.request),
+      signal: deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout,
+    });
+    body = await response.text();
+  } catch (error) {
+    if (deps.signal?.aborted) throw deps.signal.reason;
+    const why = timeout.aborted ? "no answer within 15 s" : error instanceof Error ? error.message : String(error);
+    throw new ServerUnavailable(`cannot reach ${url}: ${why}`);
+  }
+
+  if (response.status === 401) throw new RegistrationRefused("the server refused the token", 401);
+  if (response.status >= 500 || response.status === 429) {
+    throw new ServerUnavailable(`${url} answered HTTP ${response.status}`);
+  }
+  if (!response.ok) {
+    throw new RegistrationRefused(
+      `the server refused this client: HTTP ${response.status}${summarise(body)}`,
+      response.status,
+    );
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new ServerUnavailable(`${url} answered something that is not JSON${summarise(body)}`);
+  }
+  const parsed = v.safeParse(ClientSettings, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const path = v.getDotPath(issue) ?? "(root)";
+    // A different protocol version will not fix itself by retrying
+    throw new RegistrationRefused(`the server's settings do not match this client: ${path}: ${issue.message}`, response.status);
+  }
+  return parsed.output;
+}
+
+function summarise(body: string): string {
+  const text = body.replace(/\s+/g, " ").trim().slice(0, 200);
+  return text ? ` (${text})` : "";
+}
