@@ -52,7 +52,8 @@ export class RateLimiter {
   private readonly maxCatchUpMs: number;
 
   private active = 0;
-  private nextSlot = -Infinity;
+  /** When the last request was (notionally) started; the next slot is one interval later at the current pace. */
+  private lastStart = -Infinity;
   private readonly waiters: Waiter[] = [];
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
@@ -143,9 +144,9 @@ export class RateLimiter {
         const rate = this.share * this.fraction(now);
         // A request is never credited with a slot before it asked: idle time
         // earns no burst, only a late timer is made up for.
-        const start = Math.max(this.nextSlot, now - this.catchUpMs(rate), head.enqueuedAt);
+        const start = Math.max(this.lastStart + 1000 / rate, now - this.catchUpMs(rate), head.enqueuedAt);
         if (start > now) return this.scheduleAt(start);
-        this.nextSlot = start + 1000 / rate;
+        this.lastStart = start;
       }
       this.waiters.shift();
       if (head.onAbort) head.signal!.removeEventListener("abort", head.onAbort);
