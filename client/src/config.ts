@@ -29,10 +29,10 @@ const FLAGS = new Set(["server", "token", "name"]);
 const NameSchema = RegisterRequest.entries.name;
 
 export function parseArgs(argv: readonly string[], hostname: string): ParsedArgs {
+  if (argv.includes("--help") || argv.includes("-h")) return { kind: "help" };
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--help" || arg === "-h") return { kind: "help" };
     if (!arg.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf("=");
     const flag = arg.slice(2, eq < 0 ? undefined : eq);
