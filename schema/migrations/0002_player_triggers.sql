@@ -1,0 +1,113 @@
+-- Hand-written: statement-level triggers with transition tables keep
+-- total_battles and diff_battles in step with players. One INSERT ... SELECT per
+-- table per statement is what makes the write path fast (DESIGN.md, "The write
+-- path": per-row triggers were 2-5x slower).
+--
+-- The date written is the ingest's run date, never current_date (which follows
+-- the session TimeZone and would split a run that crosses midnight). The ingest
+-- transaction sets it with SET LOCAL wotc.run_date = 'YYYY-MM-DD'.
+CREATE FUNCTION "wotc_run_date"() RETURNS date
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v text := current_setting('wotc.run_date', true);
+BEGIN
+	IF v IS NULL OR v = '' THEN
+		RAISE EXCEPTION 'wotc.run_date is not set: players must be written in a transaction that first runs SET LOCAL wotc.run_date = ''YYYY-MM-DD'' (the run date the total/diff rows belong to)'
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	RETURN v::date;
+END
+$$;
+--> statement-breakpoint
+-- A new player: his totals, and a diff equal to them when he has played.
+-- ON CONFLICT: a row for the day can already exist (the account was deleted and
+-- inserted again the same day); totals take the latest, diffs add up.
+CREATE FUNCTION "players_inserted"() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	d date := wotc_run_date();
+BEGIN
+	INSERT INTO total_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
+	FROM new_players n
+	ON CONFLICT (account_id, date) DO UPDATE SET
+		console = EXCLUDED.console,
+		battles = EXCLUDED.battles,
+		spotted = EXCLUDED.spotted,
+		wins = EXCLUDED.wins,
+		damage_dealt = EXCLUDED.damage_dealt,
+		frags = EXCLUDED.frags,
+		dropped_capture_points = EXCLUDED.dropped_capture_points;
+
+	INSERT INTO diff_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
+	FROM new_players n
+	WHERE n.battles > 0
+	ON CONFLICT (account_id, date) DO UPDATE SET
+		console = EXCLUDED.console,
+		battles = t.battles + EXCLUDED.battles,
+		spotted = t.spotted + EXCLUDED.spotted,
+		wins = t.wins + EXCLUDED.wins,
+		damage_dealt = t.damage_dealt + EXCLUDED.damage_dealt,
+		frags = t.frags + EXCLUDED.frags,
+		dropped_capture_points = t.dropped_capture_points + EXCLUDED.dropped_capture_points;
+	RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+-- A player whose battles changed: his new totals, and new minus old for every
+-- counter. A second change on the same day overwrites the totals and adds to
+-- the diff, so the diff stays "today's totals minus yesterday's". Rows whose
+-- battles did not change are skipped here too, so an UPDATE of other columns
+-- (a nickname fix by hand) writes nothing; the ingest upsert already skips them.
+CREATE FUNCTION "players_updated"() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	d date := wotc_run_date();
+BEGIN
+	INSERT INTO total_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
+	FROM new_players n
+	JOIN old_players o ON o.account_id = n.account_id
+	WHERE n.battles IS DISTINCT FROM o.battles
+	ON CONFLICT (account_id, date) DO UPDATE SET
+		console = EXCLUDED.console,
+		battles = EXCLUDED.battles,
+		spotted = EXCLUDED.spotted,
+		wins = EXCLUDED.wins,
+		damage_dealt = EXCLUDED.damage_dealt,
+		frags = EXCLUDED.frags,
+		dropped_capture_points = EXCLUDED.dropped_capture_points;
+
+	INSERT INTO diff_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	SELECT n.account_id, d, n.console,
+		n.battles - o.battles,
+		n.spotted - o.spotted,
+		n.wins - o.wins,
+		n.damage_dealt - o.damage_dealt,
+		n.frags - o.frags,
+		n.dropped_capture_points - o.dropped_capture_points
+	FROM new_players n
+	JOIN old_players o ON o.account_id = n.account_id
+	WHERE n.battles IS DISTINCT FROM o.battles
+	ON CONFLICT (account_id, date) DO UPDATE SET
+		console = EXCLUDED.console,
+		battles = t.battles + EXCLUDED.battles,
+		spotted = t.spotted + EXCLUDED.spotted,
+		wins = t.wins + EXCLUDED.wins,
+		damage_dealt = t.damage_dealt + EXCLUDED.damage_dealt,
+		frags = t.frags + EXCLUDED.frags,
+		dropped_capture_points = t.dropped_capture_points + EXCLUDED.dropped_capture_points;
+	RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "players_after_insert"
+	AFTER INSERT ON "players"
+	REFERENCING NEW TABLE AS new_players
+	FOR EACH STATEMENT EXECUTE FUNCTION players_inserted();
+--> statement-breakpoint
+CREATE TRIGGER "players_after_update"
+	AFTER UPDATE ON "players"
+	REFERENCING OLD TABLE AS old_players NEW TABLE AS new_players
+	FOR EACH STATEMENT EXECUTE FUNCTION players_updated();

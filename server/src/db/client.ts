@@ -1,0 +1,29 @@
+/**
+ * How every part of the server opens a postgres.js client, so the session
+ * settings are the same on the main thread and in each DB helper worker.
+ */
+import postgres from "postgres";
+
+export type Sql = postgres.Sql;
+
+export interface ClientOptions {
+  /** Connections in the pool; a DB helper worker uses 1. */
+  max?: number;
+  /** Seconds to wait for a connection before failing. */
+  connectTimeout?: number;
+}
+
+export function openClient(url: string, options: ClientOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 4,
+    connect_timeout: options.connectTimeout ?? 10,
+    // date columns are compared as UTC days everywhere; never the machine's zone
+    connection: { TimeZone: "UTC", application_name: "wotc-tracker" },
+    // CREATE ... IF NOT EXISTS and the migrator chat on every start
+    onnotice: () => {},
+    types: {
+      // every int8 here (account ids, damage) is far below 2^53: numbers, not strings
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+    },
+  });
+}

@@ -1,0 +1,140 @@
+import type { ChunkBatch, IngestChunk, PlayerColumns } from "../messages.ts";
+import type { Sql } from "../client.ts";
+import { assertRunDate } from "./run-date.ts";
+
+export interface IngestResult {
+  /** Player rows written (after removing repeated account ids). */
+  rows: number;
+  /** Ledger rows added to run_batches; fewer than the chunk's batches when some were committed before. */
+  batches: number;
+  /** Players inserted or updated; unchanged players are not touched. */
+  changed: number;
+}
+
+/** The chunk's run date has no total/diff partition: ensurePartitions(sql, runDate) was not called. */
+export class MissingPartitionError extends Error {
+  constructor(
+    readonly runDate: string,
+    cause: unknown,
+  ) {
+    super(`no total_battles/diff_battles partition for run date ${runDate}: call ensurePartitions(sql, "${runDate}") before ingesting`, {
+      cause,
+    });
+    this.name = "MissingPartitionError";
+  }
+}
+
+/**
+ * Writes one chunk in one transaction: the players upsert (whose statement
+ * triggers fill total_battles and diff_battles for the run date) and the
+ * chunk's batches in the run_batches ledger, so a batch is committed exactly
+ * when its rows are.
+ *
+ * Players are deduplicated (a repeated id in one statement is error 21000) and
+ * sorted by account id (two connections locking rows in different orders
+ * deadlock, 40P01). Unchanged players (same battles) are neither updated nor
+ * written to total/diff.
+ */
+export async function ingestChunk(sql: Sql, chunk: IngestChunk): Promise<IngestResult> {
+  assertRunDate(chunk.runDate);
+  const p = uniqueSortedPlayers(chunk.players);
+  const b = sortedBatchColumns(chunk.batches);
+  try {
+    return await sql.begin(async (tx) => {
+      // the triggers read the date from here (wotc_run_date()); set_config(..., true) is SET LOCAL
+      await tx`select set_config('wotc.run_date', ${chunk.runDate}, true)`;
+      const upsert = p.accountId.length === 0 ? { count: 0 } : await tx`
+        insert into players as p (
+          account_id, nickname, console, created_at, last_battle_time, updated_at,
+          battles, spotted, wins, damage_dealt, frags, dropped_capture_points,
+          last_api_pull, first_seen
+        )
+        select
+          u.account_id, u.nickname, u.console, to_timestamp(u.created_at), to_timestamp(nullif(u.last_battle_time, 0)), to_timestamp(u.updated_at),
+          u.battles, u.spotted, u.wins, u.damage_dealt, u.frags, u.dropped_capture_points,
+          now(), ${chunk.runDate}::date
+        from unnest(
+          ${p.accountId}::int8[], ${p.nickname}::text[], ${p.console}::text[],
+          ${p.createdAt}::int8[], ${p.lastBattleTime}::int8[], ${p.updatedAt}::int8[],
+          ${p.battles}::int4[], ${p.spotted}::int4[], ${p.wins}::int4[],
+          ${p.damageDealt}::int8[], ${p.frags}::int4[], ${p.droppedCapturePoints}::int4[]
+        ) as u(
+          account_id, nickname, console, created_at, last_battle_time, updated_at,
+          battles, spotted, wins, damage_dealt, frags, dropped_capture_points
+        )
+        on conflict (account_id) do update set
+          nickname = excluded.nickname,
+          console = excluded.console,
+          created_at = excluded.created_at,
+          last_battle_time = excluded.last_battle_time,
+          updated_at = excluded.updated_at,
+          battles = excluded.battles,
+          spotted = excluded.spotted,
+          wins = excluded.wins,
+          damage_dealt = excluded.damage_dealt,
+          frags = excluded.frags,
+          dropped_capture_points = excluded.dropped_capture_points,
+          last_api_pull = excluded.last_api_pull
+        where p.battles is distinct from excluded.battles
+      `;
+      const ledger = b.start.length === 0 ? { count: 0 } : await tx`
+        insert into run_batches (run_date, platform, start, "end", found, max_account_id)
+        select ${chunk.runDate}::date, u.*
+        from unnest(${b.platform}::text[], ${b.start}::int8[], ${b.end}::int8[], ${b.found}::int4[], ${b.maxAccountId}::int8[])
+          as u(platform, start, "end", found, max_account_id)
+        on conflict do nothing
+      `;
+      return { rows: p.accountId.length, batches: ledger.count, changed: upsert.count };
+    });
+  } catch (e) {
+    const error = e as { code?: string; message?: string };
+    if (error.code === "23514" && /no partition of relation/.test(error.message ?? "")) {
+      throw new MissingPartitionError(chunk.runDate, e);
+    }
+    throw e;
+  }
+}
+
+/** The columns with each account id once (its last row wins) and in ascending order. */
+export function uniqueSortedPlayers(c: PlayerColumns): PlayerColumns {
+  const n = c.accountId.length;
+  for (const [name, column] of Object.entries(c)) {
+    if ((column as unknown[]).length !== n) {
+      throw new Error(`ingest chunk: players.${name} has ${(column as unknown[]).length} values but players.accountId has ${n}`);
+    }
+  }
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++) ascending = c.accountId[i - 1]! < c.accountId[i]!;
+  if (ascending) return c;
+
+  const lastIndex = new Map<number, number>();
+  for (let i = 0; i < n; i++) lastIndex.set(c.accountId[i]!, i);
+  const order = [...lastIndex.values()].sort((a, b) => c.accountId[a]! - c.accountId[b]!);
+  const pick = <T>(column: T[]): T[] => order.map((i) => column[i]!);
+  return {
+    accountId: pick(c.accountId),
+    nickname: pick(c.nickname),
+    console: pick(c.console),
+    createdAt: pick(c.createdAt),
+    lastBattleTime: pick(c.lastBattleTime),
+    updatedAt: pick(c.updatedAt),
+    battles: pick(c.battles),
+    spotted: pick(c.spotted),
+    wins: pick(c.wins),
+    damageDealt: pick(c.damageDealt),
+    frags: pick(c.frags),
+    droppedCapturePoints: pick(c.droppedCapturePoints),
+  };
+}
+
+/** Sorted by (platform, start) for the same reason as the players: a fixed lock order. */
+function sortedBatchColumns(batches: ChunkBatch[]) {
+  const sorted = [...batches].sort((a, b) => (a.platform === b.platform ? a.start - b.start : a.platform < b.platform ? -1 : 1));
+  return {
+    platform: sorted.map((x) => x.platform),
+    start: sorted.map((x) => x.start),
+    end: sorted.map((x) => x.end),
+    found: sorted.map((x) => x.found),
+    maxAccountId: sorted.map((x) => x.maxAccountId),
+  };
+}
