@@ -98,7 +98,7 @@ describe("account/info", () => {
     multipart.set("account_id", "5002");
     multipart.set("fields", "account_id");
     const viaMultipart = await fetch(`${sim.url}account/info/`, { method: "POST", body: multipart });
-    expect((await viaMultipart.json()).data).toEqual({ "5002": { account_id: 5002 } });
+    expect(((await viaMultipart.json()) as any).data).toEqual({ "5002": { account_id: 5002 } });
   });
 
   const error = (code: number, message: string, field: string | null = null, value: string | null = null) => ({
@@ -283,5 +283,39 @@ describe("faults", () => {
     expect(ok).toBeGreaterThan(90);
     expect(ok).toBeLessThan(150);
     for (const kind of ["502", "500", "504", "cut"]) expect(first).toContain(kind);
+  });
+});
+
+describe("bun run sim", () => {
+  test("prints its URL and key, serves, and exits 0 on SIGTERM", async () => {
+    const cli = Bun.spawn(["bun", "tests/support/wg-sim/main.ts", "--port", "0", "--seed", "5", "--day", "2026-11-27", "--rps", "20", "--keys", "k1,k2"], {
+      cwd: `${import.meta.dir}/../..`,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      const reader = cli.stdout.getReader();
+      let printed = "";
+      while (!printed.includes("application_id")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`simulator exited early: ${await new Response(cli.stderr).text()}`);
+        printed += new TextDecoder().decode(value);
+      }
+      const url = /(http:\/\/\S+\/wotx\/)/.exec(printed)?.[1];
+      expect(printed).toContain("day 2026-11-27");
+      expect(printed).toContain("application_id: k1, k2");
+      const body = (await (await fetch(`${url}account/info/?application_id=k2&account_id=5002`)).json()) as any;
+      expect(body.status).toBe("ok");
+      cli.kill("SIGTERM");
+      expect(await cli.exited).toBe(0);
+    } finally {
+      cli.kill();
+    }
+  });
+
+  test("a bad flag is named and exits 2", async () => {
+    const cli = Bun.spawn(["bun", "tests/support/wg-sim/main.ts", "--rps", "fast"], { cwd: `${import.meta.dir}/../..`, stderr: "pipe" });
+    expect(await cli.exited).toBe(2);
+    expect(await new Response(cli.stderr).text()).toContain('--rps "fast": expected a number');
   });
 });

@@ -37,12 +37,28 @@ export interface PlayerDbRow extends Counters {
   updated_at: number;
 }
 
+/** Per crawled day and console: what a run summary should report. */
+export interface DaySummary {
+  date: string;
+  console: Platform;
+  /** Accounts found (existing in the crawled ranges that day). */
+  found: number;
+  /** Found for the first time (every account on the first crawled day). */
+  newPlayers: number;
+  /** Already known and played since the previous crawled day. */
+  activePlayers: number;
+  /** Battles the active players played since the previous crawled day. */
+  battlesPlayed: number;
+}
+
 export interface OracleResult {
   /** By account_id. */
   players: PlayerDbRow[];
   /** By (date, account_id). */
   totalBattles: DayRow[];
   diffBattles: DayRow[];
+  /** By (date, console xbox then ps). */
+  summaries: DaySummary[];
 }
 
 function countersOf(p: PlayerState): Counters {
@@ -73,8 +89,12 @@ export function expectedDatabase(world: World, ranges: IdRanges, days: string[])
   const players = new Map<number, PlayerDbRow>();
   const totalBattles: DayRow[] = [];
   const diffBattles: DayRow[] = [];
+  const summaries: DaySummary[] = [];
   for (const date of days) {
     const wd = new WorldDay(world, date);
+    const summary = Object.fromEntries(
+      PLATFORMS.map((c) => [c, { date, console: c, found: 0, newPlayers: 0, activePlayers: 0, battlesPlayed: 0 }]),
+    ) as Record<Platform, DaySummary>;
     for (const platform of PLATFORMS) {
       const range = ranges[platform];
       if (!range) continue;
@@ -83,11 +103,13 @@ export function expectedDatabase(world: World, ranges: IdRanges, days: string[])
         if (state === null) continue;
         const counters = countersOf(state);
         const before = players.get(id);
+        const playerConsole = consoleOf(state.nickname, platform);
+        summary[playerConsole].found++;
         if (before !== undefined && before.battles === counters.battles) continue;
         const row: PlayerDbRow = {
           account_id: id,
           nickname: state.nickname,
-          console: consoleOf(state.nickname, platform),
+          console: playerConsole,
           created_at: state.createdAt,
           last_battle_time: state.lastBattleTime,
           updated_at: state.updatedAt,
@@ -96,8 +118,11 @@ export function expectedDatabase(world: World, ranges: IdRanges, days: string[])
         players.set(id, row);
         totalBattles.push({ account_id: id, date, console: row.console, ...counters });
         if (before === undefined) {
+          summary[playerConsole].newPlayers++;
           if (counters.battles > 0) diffBattles.push({ account_id: id, date, console: row.console, ...counters });
         } else {
+          summary[playerConsole].activePlayers++;
+          summary[playerConsole].battlesPlayed += counters.battles - before.battles;
           diffBattles.push({
             account_id: id,
             date,
@@ -112,11 +137,13 @@ export function expectedDatabase(world: World, ranges: IdRanges, days: string[])
         }
       }
     }
+    summaries.push(summary.xbox, summary.ps);
   }
   const byDateThenId = (a: DayRow, b: DayRow) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.account_id - b.account_id);
   return {
     players: [...players.values()].sort((a, b) => a.account_id - b.account_id),
     totalBattles: totalBattles.sort(byDateThenId),
     diffBattles: diffBattles.sort(byDateThenId),
+    summaries,
   };
 }

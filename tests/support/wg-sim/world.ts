@@ -156,9 +156,10 @@ export class WorldDay {
         lastBattleTime = this.battleTimeOn(key, lastActiveDay(key, firstActiveDay, this.dayIndex), createdAt);
       }
     }
-    const dayEnd = this.epochStart + (this.dayIndex + 1) * DAY_SECONDS;
+    // WG updates the record shortly after the battle, within that day, so it moves only with a battle.
+    const battleDayEnd = (Math.floor(lastBattleTime / DAY_SECONDS) + 1) * DAY_SECONDS;
     const lag = derive(key, SALT.updateLag, lastBattleTime) % 600;
-    const updatedAt = Math.max(lastBattleTime, Math.min(lastBattleTime + lag, dayEnd - 1));
+    const updatedAt = Math.min(lastBattleTime + lag, battleDayEnd - 1);
     const nickname = nicknameOf(key, suffixOf(platform, key));
     return { id, key, platform, nickname, createdAt, lastBattleTime, updatedAt, battles };
   }
