@@ -14,7 +14,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
+  setTimer: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 

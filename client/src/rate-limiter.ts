@@ -173,7 +173,7 @@ export class RateLimiter {
       this.timer = null;
       this.timerAt = Infinity;
       this.pump();
-    }, at - this.clock.now());
+    }, Math.max(0, at - this.clock.now()));
   }
 
   private cancelTimer(): void {
