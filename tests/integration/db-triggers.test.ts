@@ -22,11 +22,13 @@ beforeEach(async () => {
 });
 
 const counters = (table: "total_battles" | "diff_battles", date: string) =>
-  db.sql.unsafe(
-    `select account_id as id, console, battles, spotted, wins, damage_dealt as damage, frags, dropped_capture_points as capture
-     from ${table} where date = $1 order by account_id`,
-    [date],
-  );
+  db.sql
+    .unsafe(
+      `select account_id as id, console, battles, spotted, wins, damage_dealt as damage, frags, dropped_capture_points as capture
+       from ${table} where date = $1 order by account_id`,
+      [date],
+    )
+    .then((rows) => [...rows] as Record<string, unknown>[]);
 
 describe("a new player", () => {
   test("gets a players row, totals for the run date, and a diff equal to his totals", async () => {
@@ -144,7 +146,7 @@ test("writing players outside an ingest (no run date set) fails and says why", a
     values (1, 'x', 'xbox', now(), now(), 1, 0, 0, 0, 0, 0, now(), current_date)`;
   expect(write).rejects.toThrow(/wotc\.run_date is not set/);
   await write.catch(() => undefined);
-  expect(await db.sql`select * from players`).toEqual([]);
+  expect([...(await db.sql`select * from players`)]).toEqual([]);
 });
 
 test("a manual update that leaves battles alone writes no total or diff row", async () => {

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { userInfo } from "node:os";
 
 export interface EmbeddedPostgresOptions {
@@ -145,10 +145,23 @@ async function importEmbeddedPostgres() {
   return module.default;
 }
 
-/** The postmaster runs as the `postgres` user when we are root: it must be able to enter dataDir. */
-async function letPostgresUserTraverse(dir: string) {
-  const mode = (await stat(dir)).mode & 0o777;
-  if ((mode & 0o001) === 0) await chmod(dir, mode | 0o011);
+/**
+ * Running as root, the postmaster runs as the `postgres` user: it must be able
+ * to enter every directory above its cluster. dataDir is ours to open up; a
+ * closed directory above it is the operator's, so we name it instead.
+ */
+async function letPostgresUserTraverse(dataDir: string) {
+  const mode = (await stat(dataDir)).mode & 0o777;
+  if ((mode & 0o001) === 0) await chmod(dataDir, mode | 0o011);
+  for (let dir = dirname(resolve(dataDir)); ; dir = dirname(dir)) {
+    const above = (await stat(dir)).mode & 0o777;
+    if ((above & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as user "postgres" (we are root), which cannot enter ${dir} (mode ${above.toString(8).padStart(4, "0")}): allow it (chmod o+x ${dir}) or choose a dataDir elsewhere`,
+      );
+    }
+    if (dir === dirname(dir)) break;
+  }
 }
 
 async function createPassword(file: string): Promise<string> {
