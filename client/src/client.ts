@@ -110,6 +110,7 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
       statsIntervalMs: options.statsIntervalMs,
       onUpdate: options.onUpdate,
     });
+    if (signal?.aborted) return stopped();
     const stop = () => void session.stop();
     signal?.addEventListener("abort", stop, { once: true });
     const sessionStart = clock.now();

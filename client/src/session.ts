@@ -38,6 +38,8 @@ export interface SessionDeps {
   onUpdate?: (version: string) => void;
   /** How long stop() waits for the close handshake. */
   closeTimeoutMs?: number;
+  /** A socket still not open after this long is given up on (the server accepted TCP but hangs). */
+  connectTimeoutMs?: number;
 }
 
 /** The release message carries at most this many ids (schema/wire/messages.ts). */
@@ -79,6 +81,12 @@ export class Session {
     socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
     // an error is always followed by close, which carries the outcome
     socket.addEventListener("error", () => {});
+    const connectTimer = setTimeout(() => {
+      if (this.state !== "connecting") return;
+      socket.close();
+      this.finish({ kind: "lost", code: 0, reason: "the socket did not open in time", opened: false });
+    }, this.deps.connectTimeoutMs ?? 15_000);
+    void this.ended.then(() => clearTimeout(connectTimer));
     return this.ended;
   }
 
