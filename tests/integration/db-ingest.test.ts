@@ -1,5 +1,6 @@
 /** The ingest transaction: partitions, the ledger written with the rows, and concurrent writers. */
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import postgres from "postgres";
 import { openClient } from "../../server/src/db/client.ts";
 import { ensurePartitions } from "../../server/src/db/queries/ensure-partitions.ts";
 import { ingestChunk, MissingPartitionError } from "../../server/src/db/queries/ingest-chunk.ts";
@@ -103,4 +104,36 @@ test("two connections ingesting overlapping chunks in opposite orders neither de
     expect(r.total).toBe(r.battles);
     expect(r.diff).toBe(r.battles - 100);
   }
+});
+
+test("a connection that first loaded only new players still joins old and new rows with a hash join the next day", async () => {
+  // A first load fires the UPDATE trigger with empty transition tables; its plan
+  // then assumed one row a side (a nested loop: 4 s instead of 30 ms per chunk).
+  const [day1, day2] = ["2031-07-10", "2031-07-11"];
+  await ensurePartitions(db.sql, day1);
+  const plans: string[] = [];
+  const conn = postgres(db.url, {
+    max: 1,
+    connection: { TimeZone: "UTC" },
+    onnotice: (n) => void plans.push(String(n.message)),
+  });
+  try {
+    for (const setting of ["load 'auto_explain'", "set auto_explain.log_min_duration = 0", "set auto_explain.log_nested_statements = on", "set auto_explain.log_level = notice"]) {
+      await conn.unsafe(setting);
+    }
+    for (let chunk = 0; chunk < 8; chunk++) {
+      await ingestChunk(conn, testChunk(day1, Array.from({ length: 500 }, (_, i) => ({ id: chunk * 500 + i, battles: 1 }))));
+    }
+    plans.length = 0;
+    await ingestChunk(conn, testChunk(day2, Array.from({ length: 4000 }, (_, i) => ({ id: i, battles: 2 }))));
+  } finally {
+    await conn.end();
+  }
+  const joins = plans.filter((p) => p.includes("old_players"));
+  expect(joins.length).toBe(2); // the total_battles and the diff_battles insert
+  for (const plan of joins) {
+    expect(plan).toContain("Hash Join");
+    expect(plan).not.toContain("Nested Loop");
+  }
+  expect((await db.sql`select count(*)::int as n from diff_battles where date = ${day2}`)[0]!.n).toBe(4000);
 });
