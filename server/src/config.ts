@@ -73,11 +73,11 @@ export async function initConfig(path: string): Promise<{ written: string[] }> {
 /** Renders a config value as JSONC with each key's schema description above it. */
 function commentedExample(config: ServerConfig): string {
   const lines = ["// wotc-tracker server config: every key with its default. JSON without the comments goes in server.json."];
-  render(ServerConfig, config, 0, lines, "");
+  render(ServerConfig as unknown as AnySchema, config, 0, lines, "");
   return `${lines.join("\n")}\n`;
 }
 
-type AnySchema = v.GenericSchema & { entries?: Record<string, AnySchema>; wrapped?: AnySchema; pipe?: AnySchema[]; item?: AnySchema };
+type AnySchema = v.GenericSchema & { entries?: Record<string, AnySchema>; wrapped?: AnySchema; pipe?: readonly AnySchema[]; item?: AnySchema };
 
 function unwrap(schema: AnySchema): AnySchema {
   let current = schema;

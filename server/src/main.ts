@@ -4,8 +4,8 @@
  */
 import { ConfigError, initConfig, loadConfig } from "./config";
 import { USAGE, UsageError, parseServerArgs, utcToday, type ServerCommand } from "./cli";
-import { openDatabase, type Database } from "./db/connect";
-import { migrate } from "./db/migrate";
+import { connectDatabase, type Database } from "./db/connect";
+import { migrateDatabase } from "./db/migrate";
 import { TokenStore } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
@@ -42,9 +42,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const { config } = await loadConfig(command.configPath);
-  const database = await openDatabase({ url: config.database.url, dataDir: config.server.dataDir, log });
+  const database = await connectDatabase({ configUrl: config.database.url, dataDir: config.server.dataDir });
+  if (database.source === "embedded") log(`started the embedded PostgreSQL in ${config.server.dataDir}/postgres`);
   try {
-    await migrate(database.sql);
+    await migrateDatabase(database.url);
     if (command.kind === "token") return await manageTokens(new TokenStore(database.sql), command);
     return await serve(command, config, database);
   } finally {
@@ -107,8 +108,21 @@ async function serve(
   hub.closeAll(result.stopped ? 1001 : 1000, result.stopped ? "server stopping" : `run ${date} complete`);
   server.stop(true);
   if (result.stopped) return signalName === "SIGINT" ? 130 : 143;
-  console.log(formatSummary(date, result.summary, result.seconds, { ...hub.counters, ...(crawl?.counters ?? {}) }));
+  console.log(formatSummary(date, result.summary, result.seconds, errorCounts(hub, crawl)));
   return 0;
+}
+
+function errorCounts(hub: ClientHub, crawl: Crawl | undefined): Record<string, number> {
+  const c = crawl?.counters;
+  return {
+    "invalid messages": hub.counters.invalidMessages,
+    "dropped clients": hub.counters.droppedClients,
+    "refused results": c?.refusedResults ?? 0,
+    "failed batches": c?.failedBatches ?? 0,
+    "expired leases": c?.expiredLeases ?? 0,
+    "database retries": c?.dbRetries ?? 0,
+    "database-refused chunks": c?.dbRejectedChunks ?? 0,
+  };
 }
 
 main(Bun.argv.slice(2))

@@ -60,7 +60,10 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
   const forgiver = setInterval(() => hub.forgiveStrikes(), 60_000);
   const progress =
     config.server.progressSeconds > 0 ? setInterval(() => log(progressLine(crawl, hub)), config.server.progressSeconds * 1000) : undefined;
-  const aborted = new Promise<void>((resolve) => stop.addEventListener("abort", () => resolve(), { once: true }));
+  // The signal may have come while the helpers were starting.
+  const aborted = stop.aborted
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => stop.addEventListener("abort", () => resolve(), { once: true }));
   try {
     await Promise.race([crawl.done, aborted]);
   } finally {
@@ -88,7 +91,7 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
   await pool.stop();
   const seconds = (performance.now() - started) / 1000;
   const summary = await ledger.summary(date);
-  await ledger.finish(date, { ...summary, seconds, errors: crawl.counters });
+  await ledger.finish(date, { summary, errors: crawl.counters.failedBatches + crawl.counters.refusedResults });
   log(progressLine(crawl, hub));
   return { date, summary, seconds, alreadyComplete: false, stopped: false };
 }
