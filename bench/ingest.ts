@@ -100,7 +100,7 @@ async function copyAll(url: string, chunks: IngestChunk[]): Promise<number> {
   for (const text of texts) {
     const stream = await client`
       copy players_copy (account_id, nickname, console, created_at, last_battle_time, updated_at, battles, spotted, wins,
-        damage_dealt, frags, dropped_capture_points, last_api_pull, first_seen) from stdin`.writable();
+        damage_dealt, frags, dropped_capture_points, last_api_pull, first_seen, last_changed) from stdin`.writable();
     await new Promise<void>((resolve, reject) => {
       stream.on("error", reject);
       stream.on("finish", resolve);
@@ -117,7 +117,7 @@ function copyText(chunk: IngestChunk): string {
   const ts = (s: number) => new Date(s * 1000).toISOString();
   let out = "";
   for (let i = 0; i < p.accountId.length; i++) {
-    out += `${p.accountId[i]}\t${p.nickname[i]}\t${p.console[i]}\t${ts(p.createdAt[i]!)}\t${p.lastBattleTime[i] ? ts(p.lastBattleTime[i]!) : "\\N"}\t${ts(p.updatedAt[i]!)}\t${p.battles[i]}\t${p.spotted[i]}\t${p.wins[i]}\t${p.damageDealt[i]}\t${p.frags[i]}\t${p.droppedCapturePoints[i]}\t${ts(p.updatedAt[i]!)}\t${chunk.runDate}\n`;
+    out += `${p.accountId[i]}\t${p.nickname[i]}\t${p.console[i]}\t${ts(p.createdAt[i]!)}\t${p.lastBattleTime[i] ? ts(p.lastBattleTime[i]!) : "\\N"}\t${ts(p.updatedAt[i]!)}\t${p.battles[i]}\t${p.spotted[i]}\t${p.wins[i]}\t${p.damageDealt[i]}\t${p.frags[i]}\t${p.droppedCapturePoints[i]}\t${ts(p.updatedAt[i]!)}\t${chunk.runDate}\t${chunk.runDate}\n`;
   }
   return out;
 }

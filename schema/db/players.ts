@@ -17,6 +17,13 @@ export const players = pgTable(
     lastApiPull: timestamp("last_api_pull", { withTimezone: true }).notNull(),
     /** The run date on which the account was first ingested: the summary counts new players with it. */
     firstSeen: date("first_seen", { mode: "string" }).notNull(),
+    /**
+     * The latest run date on which the account was inserted or its battles changed.
+     * The triggers use it to tell a first change of the day (plain INSERT into
+     * total/diff, fast) from a repeat (ON CONFLICT DO UPDATE); it also finds the
+     * day's changed players for the Elasticsearch sync.
+     */
+    lastChanged: date("last_changed", { mode: "string" }).notNull(),
   },
   (t) => [check("players_console_check", sql`${t.console} IN ('xbox', 'ps')`)],
 );

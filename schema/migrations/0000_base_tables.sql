@@ -13,6 +13,7 @@ CREATE TABLE "players" (
 	"dropped_capture_points" integer NOT NULL,
 	"last_api_pull" timestamp with time zone NOT NULL,
 	"first_seen" date NOT NULL,
+	"last_changed" date NOT NULL,
 	CONSTRAINT "players_console_check" CHECK ("players"."console" IN ('xbox', 'ps'))
 );
 --> statement-breakpoint

@@ -31,46 +31,33 @@ END
 $$;
 --> statement-breakpoint
 -- A new player: his totals, and a diff equal to them when he has played.
--- ON CONFLICT: a row for the day can already exist (the account was deleted and
--- inserted again the same day); totals take the latest, diffs add up.
+-- Plain INSERTs: a player inserted by this statement cannot have a row for the
+-- day yet (players rows are never deleted), and ON CONFLICT would cost a third
+-- of the ingest rate (measured: 77k -> 101k new rows/s without it).
 CREATE FUNCTION "players_inserted"() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
 	d date := wotc_run_date();
 BEGIN
-	INSERT INTO total_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	INSERT INTO total_battles (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
 	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
-	FROM new_players n
-	ON CONFLICT (account_id, date) DO UPDATE SET
-		console = EXCLUDED.console,
-		battles = EXCLUDED.battles,
-		spotted = EXCLUDED.spotted,
-		wins = EXCLUDED.wins,
-		damage_dealt = EXCLUDED.damage_dealt,
-		frags = EXCLUDED.frags,
-		dropped_capture_points = EXCLUDED.dropped_capture_points;
+	FROM new_players n;
 
-	INSERT INTO diff_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	INSERT INTO diff_battles (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
 	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
 	FROM new_players n
-	WHERE n.battles > 0
-	ON CONFLICT (account_id, date) DO UPDATE SET
-		console = EXCLUDED.console,
-		battles = t.battles + EXCLUDED.battles,
-		spotted = t.spotted + EXCLUDED.spotted,
-		wins = t.wins + EXCLUDED.wins,
-		damage_dealt = t.damage_dealt + EXCLUDED.damage_dealt,
-		frags = t.frags + EXCLUDED.frags,
-		dropped_capture_points = t.dropped_capture_points + EXCLUDED.dropped_capture_points;
+	WHERE n.battles > 0;
 	RETURN NULL;
 END
 $$;
 --> statement-breakpoint
 -- A player whose battles changed: his new totals, and new minus old for every
--- counter. A second change on the same day overwrites the totals and adds to
--- the diff, so the diff stays "today's totals minus yesterday's". Rows whose
--- battles did not change are skipped here too, so an UPDATE of other columns
--- (a nickname fix by hand) writes nothing; the ingest upsert already skips them.
+-- counter. OLD.last_changed tells a first change of the day (plain INSERT)
+-- from a repeat: then the day's rows exist (the diff row unless he was new
+-- today without battles), the totals take the latest values and the diff adds
+-- up, so it stays "today's totals minus the previous day's". Rows whose battles
+-- did not change are skipped here too, so an UPDATE of other columns (a
+-- nickname fixed by hand) writes nothing; the ingest upsert already skips them.
 CREATE FUNCTION "players_updated"() RETURNS trigger
 LANGUAGE plpgsql
 SET enable_nestloop = off
@@ -78,11 +65,29 @@ AS $$
 DECLARE
 	d date := wotc_run_date();
 BEGIN
+	INSERT INTO total_battles (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
+	FROM new_players n
+	JOIN old_players o ON o.account_id = n.account_id
+	WHERE n.battles IS DISTINCT FROM o.battles AND o.last_changed < d;
+
+	INSERT INTO diff_battles (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
+	SELECT n.account_id, d, n.console,
+		n.battles - o.battles,
+		n.spotted - o.spotted,
+		n.wins - o.wins,
+		n.damage_dealt - o.damage_dealt,
+		n.frags - o.frags,
+		n.dropped_capture_points - o.dropped_capture_points
+	FROM new_players n
+	JOIN old_players o ON o.account_id = n.account_id
+	WHERE n.battles IS DISTINCT FROM o.battles AND o.last_changed < d;
+
 	INSERT INTO total_battles AS t (account_id, date, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
 	SELECT n.account_id, d, n.console, n.battles, n.spotted, n.wins, n.damage_dealt, n.frags, n.dropped_capture_points
 	FROM new_players n
 	JOIN old_players o ON o.account_id = n.account_id
-	WHERE n.battles IS DISTINCT FROM o.battles
+	WHERE n.battles IS DISTINCT FROM o.battles AND o.last_changed >= d
 	ON CONFLICT (account_id, date) DO UPDATE SET
 		console = EXCLUDED.console,
 		battles = EXCLUDED.battles,
@@ -102,7 +107,7 @@ BEGIN
 		n.dropped_capture_points - o.dropped_capture_points
 	FROM new_players n
 	JOIN old_players o ON o.account_id = n.account_id
-	WHERE n.battles IS DISTINCT FROM o.battles
+	WHERE n.battles IS DISTINCT FROM o.battles AND o.last_changed >= d
 	ON CONFLICT (account_id, date) DO UPDATE SET
 		console = EXCLUDED.console,
 		battles = t.battles + EXCLUDED.battles,

@@ -103,6 +103,19 @@ describe("the next day", () => {
   });
 });
 
+test("an earlier date ingested after a later one writes its own rows and never fails on an existing row", async () => {
+  await ingestChunk(db.sql, testChunk(DAY1, [{ id: 9, battles: 10 }]));
+  await ingestChunk(db.sql, testChunk(DAY2, [{ id: 9, battles: 12 }]));
+  await ingestChunk(db.sql, testChunk(DAY1, [{ id: 9, battles: 15 }])); // a late re-run of day 1
+  await ingestChunk(db.sql, testChunk(DAY2, [{ id: 9, battles: 16 }]));
+  expect((await counters("total_battles", DAY1))[0]).toMatchObject({ battles: 15 });
+  expect((await counters("diff_battles", DAY1))[0]).toMatchObject({ battles: 13 }); // 10, then +3
+  expect((await counters("total_battles", DAY2))[0]).toMatchObject({ battles: 16 });
+  expect((await counters("diff_battles", DAY2))[0]).toMatchObject({ battles: 3 }); // +2, then +1
+  const [player] = await db.sql`select battles, last_changed::text from players where account_id = 9`;
+  expect(player).toEqual({ battles: 16, last_changed: DAY2 });
+});
+
 test("ingesting the same chunk twice on the same day changes nothing", async () => {
   const chunk = testChunk(DAY1, [{ id: 1, battles: 5 }, { id: 2, battles: 0 }, { id: 3, battles: 9 }], [
     { platform: "xbox", start: 0, end: 100, found: 3, maxAccountId: 3 },
@@ -142,8 +155,8 @@ test("a chunk that repeats an account id keeps its last row", async () => {
 
 test("writing players outside an ingest (no run date set) fails and says why", async () => {
   const write = db.sql`
-    insert into players (account_id, nickname, console, created_at, updated_at, battles, spotted, wins, damage_dealt, frags, dropped_capture_points, last_api_pull, first_seen)
-    values (1, 'x', 'xbox', now(), now(), 1, 0, 0, 0, 0, 0, now(), current_date)`;
+    insert into players (account_id, nickname, console, created_at, updated_at, battles, spotted, wins, damage_dealt, frags, dropped_capture_points, last_api_pull, first_seen, last_changed)
+    values (1, 'x', 'xbox', now(), now(), 1, 0, 0, 0, 0, 0, now(), current_date, current_date)`;
   expect(write).rejects.toThrow(/wotc\.run_date is not set/);
   await write.catch(() => undefined);
   expect([...(await db.sql`select * from players`)]).toEqual([]);

@@ -47,12 +47,12 @@ export async function ingestChunk(sql: Sql, chunk: IngestChunk): Promise<IngestR
         insert into players as p (
           account_id, nickname, console, created_at, last_battle_time, updated_at,
           battles, spotted, wins, damage_dealt, frags, dropped_capture_points,
-          last_api_pull, first_seen
+          last_api_pull, first_seen, last_changed
         )
         select
           u.account_id, u.nickname, u.console, to_timestamp(u.created_at), to_timestamp(nullif(u.last_battle_time, 0)), to_timestamp(u.updated_at),
           u.battles, u.spotted, u.wins, u.damage_dealt, u.frags, u.dropped_capture_points,
-          now(), ${chunk.runDate}::date
+          now(), ${chunk.runDate}::date, ${chunk.runDate}::date
         from unnest(
           ${p.accountId}::int8[], ${p.nickname}::text[], ${p.console}::text[],
           ${p.createdAt}::int8[], ${p.lastBattleTime}::int8[], ${p.updatedAt}::int8[],
@@ -74,7 +74,9 @@ export async function ingestChunk(sql: Sql, chunk: IngestChunk): Promise<IngestR
           damage_dealt = excluded.damage_dealt,
           frags = excluded.frags,
           dropped_capture_points = excluded.dropped_capture_points,
-          last_api_pull = excluded.last_api_pull
+          last_api_pull = excluded.last_api_pull,
+          -- never backwards: the triggers take last_changed >= run date to mean "the day's rows exist"
+          last_changed = greatest(p.last_changed, excluded.last_changed)
         where p.battles is distinct from excluded.battles
       `;
       const ledger = b.start.length === 0 ? { count: 0 } : await tx`
