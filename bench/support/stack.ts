@@ -1,0 +1,161 @@
+/**
+ * The whole system for benchmarks: an embedded PostgreSQL, the WG simulator,
+ * a real server process and real client processes, with the server's RSS
+ * sampled while it runs.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../server/src/db/embedded";
+import { openClient } from "../../server/src/db/client";
+import { addToken, spawnProc, startClient, type Proc } from "../../tests/support/processes";
+import { databaseUrl } from "../../tests/support/db";
+
+export interface BenchDatabase {
+  cluster: EmbeddedPostgres;
+  dir: string;
+  /** A fresh, empty database on the cluster; the server migrates it. */
+  create(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A durable (fsync on) embedded PostgreSQL, as the operator's would be. */
+export async function startBenchDatabase(): Promise<BenchDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), "wotc-bench-pg-"));
+  const cluster = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  return {
+    cluster,
+    dir,
+    async create(name) {
+      const admin = openClient(cluster.url, { max: 1 });
+      try {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        await admin.unsafe(`create database ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return databaseUrl(cluster.url, name);
+    },
+    async stop() {
+      await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resident set size of a process in MB (Linux), or undefined once it has exited. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1]);
+    return Number.isFinite(kb) ? kb / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RssSample {
+  seconds: number;
+  mb: number;
+  progress: number; // share of batches committed, 0-1, when known
+}
+
+export class RssSampler {
+  readonly samples: RssSample[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly pid: number,
+    private readonly everyMs: number,
+    private readonly progress: () => number = () => NaN,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+    return this;
+  }
+
+  sample(): void {
+    const mb = rssMb(this.pid);
+    if (mb !== undefined) this.samples.push({ seconds: (performance.now() - this.started) / 1000, mb, progress: this.progress() });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  get peak(): number {
+    return this.samples.reduce((max, s) => Math.max(max, s.mb), 0);
+  }
+
+  /** RSS at the first sample at or past `share` of the run's progress. */
+  at(share: number): number | undefined {
+    return this.samples.find((s) => s.progress >= share)?.mb;
+  }
+}
+
+export interface CrawlRunOptions {
+  databaseUrl: string;
+  apiBase: string;
+  applicationId: string;
+  rps: number | null;
+  ranges: { xbox: { min: number; max: number }; ps: { min: number; max: number } };
+  clients: number;
+  date: string;
+  server?: Record<string, unknown>;
+  rssEveryMs?: number;
+  /** Called every second with the server's /api/status while the run lasts. */
+  onStatus?: (status: any) => void;
+}
+
+export interface CrawlRunResult {
+  seconds: number;
+  ids: number;
+  peakRssMb: number;
+  rss: RssSampler;
+  serverOutput: string;
+  clientOutputs: string[];
+}
+
+/** One complete day's crawl with real processes; resolves when the server exits 0. */
+export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult> {
+  const dir = await mkdtemp(join(tmpdir(), "wotc-bench-"));
+  const configPath = join(dir, "server.json");
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      server: { host: "127.0.0.1", port: 0, progressSeconds: 10, ...options.server },
+      wg: { apiBase: options.apiBase, keys: [{ applicationId: options.applicationId, rps: options.rps, clients: ["*"] }] },
+      ranges: options.ranges,
+    }),
+  );
+  const env = { DATABASE_URL: options.databaseUrl };
+  const token = await addToken(configPath, "bench", env);
+  const server: Proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, "--date", options.date], env);
+  const port = (await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1];
+  const url = `http://127.0.0.1:${port}`;
+  await server.waitFor(/starting run|resuming run/, 60_000);
+
+  let progress = 0;
+  const rss = new RssSampler(server.proc.pid, options.rssEveryMs ?? 500, () => progress).start();
+  const poller = setInterval(async () => {
+    const status: any = await fetch(`${url}/api/status`).then((r) => r.json()).catch(() => undefined);
+    if (!status?.run) return;
+    progress = status.run.batches.done / status.run.batches.total;
+    options.onStatus?.(status);
+  }, 1000);
+
+  const started = performance.now();
+  const clients = Array.from({ length: options.clients }, (_, i) => startClient(url, token, `bench-${i + 1}`));
+  const code = await server.exited;
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(poller);
+  rss.stop();
+  await Promise.all(clients.map((c) => c.exited));
+  await rm(dir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`server exited ${code}:\n${server.output().slice(-3000)}`);
+  const ids = Object.values(options.ranges).reduce((sum, r) => sum + r.max - r.min, 0);
+  return { seconds, ids, peakRssMb: rss.peak, rss, serverOutput: server.output(), clientOutputs: clients.map((c) => c.output()) };
+}
