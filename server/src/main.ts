@@ -9,8 +9,7 @@ import { migrateDatabase } from "./db/migrate";
 import { TokenStore } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
-import { websocket } from "hono/bun";
-import { MAX_MESSAGE_BYTES } from "@wotc/schema/wire/messages";
+import { startHttpServer } from "./http";
 import type { Crawl } from "./crawl/crawl";
 import { runDay } from "./crawl/run-day";
 import { formatSummary } from "./crawl/summary";
@@ -84,13 +83,8 @@ async function serve(
   const tokens = new TokenStore(database.sql);
   let crawl: Crawl | undefined;
   const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION });
-  const server = Bun.serve({
-    hostname: config.server.host,
-    port: config.server.port,
-    fetch: app.fetch,
-    websocket: { ...websocket, maxPayloadLength: MAX_MESSAGE_BYTES, idleTimeout: 120 },
-  });
-  log(`listening on http://${server.hostname}:${server.port}`);
+  const { server, url } = startHttpServer(config, app);
+  log(`listening on ${url}`);
 
   const stop = new AbortController();
   let signalName = "";
