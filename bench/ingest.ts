@@ -79,6 +79,24 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Raw COPY rows/s into an untriggered copy of `players` on the database at
+ * `url` (migrated), for benchmarks that compare their ingest rate with it.
+ */
+export async function measureRawCopyRate(url: string, players = 300_000, chunkRows = 5_000): Promise<number> {
+  const sql = openClient(url, { max: 1 });
+  try {
+    await sql`drop table if exists players_copy`;
+    await sql`create table players_copy (like players including all)`;
+    await sql`checkpoint`;
+    const seconds = await copyAll(url, makeChunks(DAY1, players, chunkRows, 0));
+    await sql`drop table players_copy`;
+    return players / seconds;
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Every chunk written by the clients in parallel, each taking a contiguous share of the id range. */
 async function ingestAll(clients: Sql[], chunks: IngestChunk[]): Promise<{ seconds: number }> {
   const share = Math.ceil(chunks.length / clients.length);

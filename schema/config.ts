@@ -83,13 +83,15 @@ export const ServerConfig = v.strictObject({
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;
 
+export const PLACEHOLDER_APPLICATION_ID = "REPLACE_WITH_YOUR_APPLICATION_ID";
+
 /** What `--init` writes: the values an operator edits first. */
 export const DEFAULT_CONFIG: ServerConfigInput = {
   server: { host: "0.0.0.0", port: 8888 },
   database: { url: null },
   wg: {
     apiBase: "https://api-modernarmor.worldoftanks.com/wotx/",
-    keys: [{ applicationId: "REPLACE_WITH_YOUR_APPLICATION_ID", rps: 10, clients: ["*"] }],
+    keys: [{ applicationId: PLACEHOLDER_APPLICATION_ID, rps: 10, clients: ["*"] }],
   },
   ranges: {
     xbox: { min: 5000, max: 15_500_000 },

@@ -2,7 +2,8 @@
  * `bun run server`: the only module with side effects. It parses the command
  * line, loads the config, opens the database and wires the parts together.
  */
-import { ConfigError, initConfig, loadConfig } from "./config";
+import { ConfigError, DEFAULT_CONFIG_PATH, initConfig, loadConfig } from "./config";
+import { PLACEHOLDER_APPLICATION_ID } from "@wotc/schema/config";
 import { USAGE, UsageError, parseServerArgs, utcToday, type ServerCommand } from "./cli";
 import { connectDatabase, type Database } from "./db/connect";
 import { migrateDatabase } from "./db/migrate";
@@ -40,11 +41,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (command.configPath === DEFAULT_CONFIG_PATH && !(await Bun.file(DEFAULT_CONFIG_PATH).exists())) {
+    // First start on a fresh clone: write the defaults rather than stop, and say what to edit.
+    const { written } = await initConfig(DEFAULT_CONFIG_PATH);
+    log(`no config yet: wrote ${written.join(" and ")} with the defaults`);
+  }
   const { config } = await loadConfig(command.configPath);
+  warnAboutPlaceholders(config);
   const database = await connectDatabase({ configUrl: config.database.url, dataDir: config.server.dataDir });
   if (database.source === "embedded") log(`started the embedded PostgreSQL in ${config.server.dataDir}/postgres`);
   try {
     await migrateDatabase(database.url);
+    log(`database ready (${database.source}): migrations applied`);
     if (command.kind === "token") return await manageTokens(new TokenStore(database.sql), command);
     return await serve(command, config, database);
   } finally {
@@ -104,6 +112,14 @@ async function serve(
   if (result.stopped) return signalName === "SIGINT" ? 130 : 143;
   console.log(formatSummary(date, result.summary, result.seconds, errorCounts(hub, crawl)));
   return 0;
+}
+
+function warnAboutPlaceholders(config: Awaited<ReturnType<typeof loadConfig>>["config"]): void {
+  config.wg.keys.forEach((key, index) => {
+    if (key.applicationId === PLACEHOLDER_APPLICATION_ID) {
+      log(`WARNING: config.wg.keys.${index}.applicationId is still the placeholder; clients will get INVALID_APPLICATION_ID from WG until you set your key`);
+    }
+  });
 }
 
 function errorCounts(hub: ClientHub, crawl: Crawl | undefined): Record<string, number> {

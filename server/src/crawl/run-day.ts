@@ -35,6 +35,7 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
   const { config, hub, ledger, log } = deps;
   const started = performance.now();
   await ledger.ensurePartitions(date);
+  log(`partitions of total_battles and diff_battles ready for ${date} and the day after`);
   const run = await ledger.startOrResume(date, config.ranges as RunRanges);
   if (run.state === "complete") {
     log(`run ${date} is already complete`);
