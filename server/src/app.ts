@@ -10,6 +10,10 @@ import type { Crawl } from "./crawl/crawl";
 import { registerRoute } from "./routes/register";
 import { workRoute } from "./routes/work";
 import { statusRoute } from "./routes/status";
+import { adminRoute } from "./routes/admin";
+import type { AccessControl } from "./access/access-control";
+import { clientDistRoute } from "./routes/client-dist";
+import type { ClientCatalog } from "./dist/catalog";
 
 export interface AppDeps {
   config: ServerConfig;
@@ -17,13 +21,24 @@ export interface AppDeps {
   tokens: TokenStore;
   currentCrawl: () => Crawl | undefined;
   version: string;
+  /** The client builds this server distributes; without it the client routes answer 404. */
+  clientBuilds?: ClientCatalog;
+  /** Address lists, per-address limits and the admin check; without it no request counts as admin. */
+  access?: AccessControl;
 }
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  if (deps.access) {
+    // Before the routes' token check, so refused addresses and floods never reach the database.
+    app.use("/api/register", deps.access.addressGuard, deps.access.registerLimit);
+    app.use("/api/work", deps.access.addressGuard, deps.access.connectionLimit);
+  }
   app.route("/", registerRoute(deps));
   app.route("/", workRoute(deps));
   app.route("/", statusRoute(deps));
+  app.route("/", adminRoute(deps));
+  app.route("/", clientDistRoute(deps));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     console.error(`error serving ${c.req.method} ${c.req.path}:`, error);

@@ -10,7 +10,11 @@ import { migrateDatabase } from "./db/migrate";
 import { TokenStore } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
+import { DEFAULT_CLIENTS_DIR, startClientDistribution } from "./dist/distribution";
 import { startHttpServer } from "./http";
+import { AccessControl } from "./access/access-control";
+import { loadAdminToken } from "./access/admin-token";
+import { RevocationWatch } from "./access/revocation-watch";
 import type { Crawl } from "./crawl/crawl";
 import { runDay } from "./crawl/run-day";
 import { formatSummary } from "./crawl/summary";
@@ -90,7 +94,24 @@ async function serve(
   const hub = new ClientHub(config, log);
   const tokens = new TokenStore(database.sql);
   let crawl: Crawl | undefined;
-  const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION });
+  // New builds in the clients directory are noticed every 30 s, or at once on SIGHUP
+  const clientBuilds = await startClientDistribution({
+    dataDir: config.server.dataDir,
+    clientsDir: process.env.WOTC_CLIENTS_DIR ?? DEFAULT_CLIENTS_DIR,
+    log,
+    onNewBuild: (version) => hub.broadcast({ type: "update", version }),
+  });
+  process.on("SIGHUP", () => void clientBuilds.refresh());
+  const admin = await loadAdminToken(config.admin.token, config.server.dataDir);
+  const access = new AccessControl(config, admin.token);
+  const revocations = new RevocationWatch({
+    connected: () => [...hub.all()].map((session) => session.tokenName),
+    stillValid: (names) => tokens.stillValid(names),
+    disconnect: (name) => hub.dropToken(name, "token revoked"),
+    log,
+  });
+  revocations.start();
+  const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION, clientBuilds: clientBuilds.catalog, access });
   const { server, url } = startHttpServer(config, app);
   log(`listening on ${url}`);
 
@@ -109,6 +130,8 @@ async function serve(
   const result = await runDay(date, { config, hub, ledger, databaseUrl: database.url, log, onCrawl: (c) => (crawl = c) }, stop.signal);
   hub.closeAll(result.stopped ? 1001 : 1000, result.stopped ? "server stopping" : `run ${date} complete`);
   server.stop(true);
+  revocations.stop();
+  clientBuilds.stop();
   if (result.stopped) return signalName === "SIGINT" ? 130 : 143;
   console.log(formatSummary(date, result.summary, result.seconds, errorCounts(hub, crawl)));
   return 0;
