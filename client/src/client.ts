@@ -37,6 +37,8 @@ export interface RunClientOptions {
   /** Delay between attempts of one WG request. */
   wgRetry?: BackoffPolicy;
   onUpdate?: (version: string) => void;
+  /** Seam for self-update: registered (again), e.g. with a restarted server that may distribute a new build. */
+  onRegistered?: () => void;
 }
 
 export type ClientExitReason = "done" | "stopped" | "refused";
@@ -95,6 +97,7 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
     }
 
     limiter.configure(settings.rps, settings.inFlight);
+    options.onRegistered?.();
     log.info(
       `registered as ${settings.name}: ${describeRate(settings.rps)}, ${settings.inFlight} batches in flight, WG at ${settings.apiBase}`,
     );

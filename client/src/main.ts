@@ -4,10 +4,17 @@
  * 2 bad flags.
  */
 import { hostname } from "node:os";
-import { runClient } from "./client";
+import { consoleLogger } from "./log";
+import { compiledBuild, describeSelf, SELF_CHECK_ENV } from "./update/build-info";
+import { runUpdatingClient } from "./update/run-updating";
 import { parseArgs, USAGE, UsageError } from "./config";
 
 async function main(): Promise<number> {
+  // An updating predecessor asks a new build what it is before installing it
+  if (process.env[SELF_CHECK_ENV] === "1") {
+    process.stdout.write(`${describeSelf(compiledBuild())}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs(process.argv.slice(2), hostname());
@@ -32,8 +39,7 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
-  const exit = await runClient({ ...parsed.args, signal: controller.signal });
-  return exit.code;
+  return runUpdatingClient({ args: parsed.args, argv: process.argv.slice(2), signal: controller.signal, log: consoleLogger });
 }
 
 main().then(
