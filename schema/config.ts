@@ -4,6 +4,7 @@
  * field is reported with its dotted path and the reason.
  */
 import * as v from "valibot";
+import { isIP } from "node:net";
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -30,6 +31,51 @@ export const WgKey = v.strictObject({
   ),
 });
 export type WgKey = v.InferOutput<typeof WgKey>;
+
+/** `203.0.113.7`, `2001:db8::/32`, `10.0.0.0/8`: one address or a CIDR range, IPv4 or IPv6. */
+const AddressRule = v.pipe(
+  v.string(),
+  v.check(isAddressRule, 'expected an IPv4/IPv6 address or CIDR range such as "10.0.0.0/8" or "2001:db8::/32"'),
+);
+
+export function isAddressRule(text: string): boolean {
+  const [address, prefix, extra] = text.trim().split("/");
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const Access = v.strictObject({
+  allow: v.optional(
+    v.pipe(v.array(AddressRule), v.description("Addresses or CIDR ranges that may register and connect; empty = every address not denied.")),
+    [],
+  ),
+  deny: v.optional(v.pipe(v.array(AddressRule), v.description("Addresses or CIDR ranges refused even when allowed.")), []),
+  maxConnectionsPerAddress: v.optional(v.pipe(positiveInt, v.description("Open work sockets allowed from one address.")), 16),
+  registerPerMinute: v.optional(v.pipe(positiveInt, v.description("Register requests allowed from one address per minute.")), 30),
+});
+
+const Tls = v.pipe(
+  v.strictObject({
+    cert: v.optional(v.pipe(v.nullable(v.string()), v.description("PEM certificate (chain) file; with key, the server speaks HTTPS/WSS only.")), null),
+    key: v.optional(v.pipe(v.nullable(v.string()), v.description("PEM private key file of the certificate.")), null),
+  }),
+  v.check((t) => (t.cert === null) === (t.key === null), "set both cert and key, or neither"),
+);
+
+const Admin = v.strictObject({
+  token: v.optional(
+    v.pipe(
+      v.nullable(v.pipe(v.string(), v.minLength(16))),
+      v.description("Bearer token for admin endpoints (per-client status); null = generated into <dataDir>/admin.token."),
+    ),
+    null,
+  ),
+  trustLoopback: v.optional(v.pipe(v.boolean(), v.description("Requests from 127.0.0.0/8 and ::1 count as admin without the token.")), true),
+});
 
 export const ServerConfig = v.strictObject({
   server: v.optional(
@@ -65,6 +111,9 @@ export const ServerConfig = v.strictObject({
     }),
     {},
   ),
+  access: v.optional(v.pipe(Access, v.description("Who may register and connect, and how much one address may ask.")), {}),
+  tls: v.optional(v.pipe(Tls, v.description("TLS for the HTTP and WebSocket listener.")), {}),
+  admin: v.optional(v.pipe(Admin, v.description("Who may see per-client details and use admin endpoints.")), {}),
   wg: v.strictObject({
     apiBase: v.optional(
       v.pipe(v.string(), v.url(), v.description("WG API base URL; the method path is appended.")),

@@ -44,6 +44,14 @@ export class TokenStore {
     return rows.length > 0;
   }
 
+  /** Of `names`, those that still have an unrevoked token (for dropping revoked clients' open sockets). */
+  async stillValid(names: string[]): Promise<Set<string>> {
+    if (names.length === 0) return new Set();
+    const rows = await this.sql<{ name: string }[]>`
+      SELECT name FROM client_tokens WHERE name = ANY(${names}::text[]) AND revoked_at IS NULL`;
+    return new Set(rows.map((row) => row.name));
+  }
+
   /** The name a valid, unrevoked token belongs to; undefined otherwise. */
   async verify(token: string | undefined): Promise<string | undefined> {
     if (!token || token.length > 256) return undefined;

@@ -211,6 +211,11 @@ export class Crawl implements WorkHandler {
         this.counters.refusedResults++;
         return `batch ${id} result has account ${accountId} twice`;
       }
+      const unstorable = unstorableField(row);
+      if (unstorable) {
+        this.counters.refusedResults++;
+        return `batch ${id} result, account ${accountId}: ${unstorable}`;
+      }
       seen.add(accountId);
     }
     this.book.startWriting(session.id, id);
@@ -249,4 +254,21 @@ export class Crawl implements WorkHandler {
     this.state = next;
     if (next === "complete") this.completion.resolve();
   }
+}
+
+/** PlayerRow positions stored in int4 columns (battles, spotted, wins, frags, dropped_capture_points). */
+const INT4_FIELDS: readonly [number, string][] = [[5, "battles"], [6, "spotted"], [7, "wins"], [9, "frags"], [10, "dropped_capture_points"]];
+const INT4_MAX = 2 ** 31 - 1;
+
+/**
+ * What PostgreSQL would refuse in this row. Refused here, the row costs its
+ * sender a strike; written, it would fail the whole chunk and every other
+ * client's batches in it would have to be crawled again.
+ */
+function unstorableField(row: PlayerRow): string | undefined {
+  for (const [index, name] of INT4_FIELDS) {
+    if (row[index] as number > INT4_MAX) return `${name} ${row[index]} is over ${INT4_MAX}`;
+  }
+  if (row[1].includes("\u0000")) return "nickname contains a NUL character";
+  return undefined;
 }

@@ -1,17 +1,23 @@
-/** `GET /api/status`: the run's progress and each client's figures, as JSON. */
+/**
+ * `GET /api/status`: the run's progress and error counts for anyone; each
+ * client's figures (names, addresses, tokens) only for an admin (loopback or
+ * the admin token), since the server may be open to the internet.
+ */
 import { Hono } from "hono";
 import type { ClientHub } from "../ws/hub";
 import type { Crawl } from "../crawl/crawl";
+import type { AccessControl } from "../access/access-control";
 
-export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string }) {
+export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl }) {
   return new Hono().get("/api/status", (c) => {
     const crawl = deps.currentCrawl();
     const clients = [...deps.hub.all()].map((session) => session.summary());
+    const admin = deps.access?.isAdmin(c) ?? false;
     return c.json({
       version: deps.version,
       run: crawl?.status() ?? null,
       clientsConnected: clients.length,
-      clients,
+      ...(admin ? { clients } : {}),
       errors: {
         invalidMessages: deps.hub.counters.invalidMessages,
         droppedClients: deps.hub.counters.droppedClients,

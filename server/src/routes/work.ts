@@ -5,10 +5,11 @@ import type { ClientHub } from "../ws/hub";
 import type { ClientSession } from "../ws/client-session";
 import type { TokenStore } from "../tokens";
 import { requireToken, type AuthVariables } from "./auth";
+import type { AccessControl } from "../access/access-control";
 
 const NAME = /^[\w.@-]{1,64}$/;
 
-export function workRoute(deps: { hub: ClientHub; tokens: TokenStore }) {
+export function workRoute(deps: { hub: ClientHub; tokens: TokenStore; access?: AccessControl }) {
   const { hub } = deps;
   return new Hono<{ Variables: AuthVariables }>().get(
     "/api/work",
@@ -18,8 +19,14 @@ export function workRoute(deps: { hub: ClientHub; tokens: TokenStore }) {
       const name = NAME.test(requested) ? requested : c.get("tokenName");
       const identity = { name, tokenName: c.get("tokenName"), address: c.get("address") };
       let session: ClientSession | undefined;
+      let counted = false;
       return {
         onOpen(_event, ws) {
+          // Counted here, not at upgrade: several upgrades may race past the early check.
+          if (deps.access && !(counted = deps.access.limits.tryOpen(identity.address))) {
+            ws.close(1013, "too many open connections from your address");
+            return;
+          }
           session = hub.open(identity, {
             send: (text) => ws.send(text),
             close: (code, reason) => ws.close(code, reason),
@@ -29,6 +36,9 @@ export function workRoute(deps: { hub: ClientHub; tokens: TokenStore }) {
           if (session) hub.message(session, event.data as string | ArrayBuffer);
         },
         onClose(event) {
+          if (counted) deps.access!.limits.closed(identity.address);
+          counted = false;
+          if (event.code === 1009) hub.counters.invalidMessages++; // a frame over MAX_FRAME_BYTES, cut off by Bun
           if (session) hub.close(session, `socket closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`);
         },
       };

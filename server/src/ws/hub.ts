@@ -113,6 +113,19 @@ export class ClientHub {
     }
   }
 
+  /** The token was revoked: its clients are disconnected at once and their leases return to the queue. */
+  dropToken(tokenName: string, reason: string): number {
+    let dropped = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.tokenName !== tokenName) continue;
+      session.setState("draining");
+      session.close(1008, reason);
+      this.close(session, reason);
+      dropped++;
+    }
+    return dropped;
+  }
+
   /** Once a minute strikes are forgiven, so a rare late answer never gets a good client dropped. */
   forgiveStrikes(): void {
     for (const session of this.sessions.values()) session.strikes = 0;

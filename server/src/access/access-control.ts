@@ -1,0 +1,77 @@
+/**
+ * Who may use the server: the address lists, the per-address limits and the
+ * admin check, as Hono middleware. Built once from the config; main.ts hands
+ * it to createApp, and tests can build as many as they like.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { ServerConfig } from "@wotc/schema/config";
+import { bearerToken, remoteAddress } from "../routes/auth";
+import { AddressFilter, isLoopback } from "./address-filter";
+import { AddressLimits } from "./address-limits";
+import { sameToken } from "./admin-token";
+
+export class AccessControl {
+  readonly filter: AddressFilter;
+  readonly limits: AddressLimits;
+  readonly counters = { deniedAddresses: 0, adminRefused: 0 };
+  private readonly trustLoopback: boolean;
+
+  constructor(
+    config: Pick<ServerConfig, "access" | "admin">,
+    private readonly adminToken: string | undefined,
+    now?: () => number,
+  ) {
+    this.filter = new AddressFilter(config.access.allow, config.access.deny);
+    this.limits = new AddressLimits({
+      maxConnections: config.access.maxConnectionsPerAddress,
+      registerPerMinute: config.access.registerPerMinute,
+      now,
+    });
+    this.trustLoopback = config.admin.trustLoopback;
+  }
+
+  /** Refuses addresses outside `access.allow` or inside `access.deny`, before any token lookup. */
+  readonly addressGuard: MiddlewareHandler = async (c, next) => {
+    const address = remoteAddress(c);
+    if (!this.filter.allows(address)) {
+      this.counters.deniedAddresses++;
+      return c.json({ error: `address ${address} is not allowed to use this server` }, 403);
+    }
+    await next();
+  };
+
+  /** Register requests per address per minute; checked before the token so a flood never reaches the database. */
+  readonly registerLimit: MiddlewareHandler = async (c, next) => {
+    const address = remoteAddress(c);
+    if (!this.limits.tryRegister(address)) {
+      const retryAfter = this.limits.retryAfterSeconds(address);
+      c.header("retry-after", String(retryAfter));
+      return c.json({ error: `too many register requests from ${address}; try again in ${retryAfter} s` }, 429);
+    }
+    await next();
+  };
+
+  /** A cheap early refusal of sockets over the per-address limit (the socket itself is counted on open). */
+  readonly connectionLimit: MiddlewareHandler = async (c, next) => {
+    const address = remoteAddress(c);
+    if (this.limits.atConnectionLimit(address)) {
+      this.limits.counters.refusedConnections++;
+      return c.json({ error: `too many open connections from ${address}` }, 429);
+    }
+    await next();
+  };
+
+  /** Loopback (when trusted) or `Authorization: Bearer <admin token>`. */
+  isAdmin(c: Context): boolean {
+    if (this.trustLoopback && isLoopback(remoteAddress(c))) return true;
+    return this.adminToken !== undefined && sameToken(bearerToken(c), this.adminToken);
+  }
+
+  readonly requireAdmin: MiddlewareHandler = async (c, next) => {
+    if (!this.isAdmin(c)) {
+      this.counters.adminRefused++;
+      return c.json({ error: "admin only: connect from the server's own machine or send Authorization: Bearer <admin token>" }, 401);
+    }
+    await next();
+  };
+}

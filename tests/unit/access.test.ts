@@ -1,0 +1,233 @@
+/**
+ * Access control without sockets: the address lists (IPv4, IPv6, CIDR, mapped
+ * addresses), the per-address limits, and the middleware on a real app
+ * (`app.request` with a fake `requestIP`, as Bun's server provides it).
+ */
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { ServerConfig } from "@wotc/schema/config";
+import { AddressFilter, isLoopback, normalizeAddress } from "../../server/src/access/address-filter";
+import { AddressLimits } from "../../server/src/access/address-limits";
+import { AccessControl } from "../../server/src/access/access-control";
+import { RevocationWatch } from "../../server/src/access/revocation-watch";
+import { loadAdminToken } from "../../server/src/access/admin-token";
+import { createApp } from "../../server/src/app";
+import { ClientHub } from "../../server/src/ws/hub";
+import type { TokenStore } from "../../server/src/tokens";
+import { mkdtemp, readFile, stat, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BASE = {
+  wg: { keys: [{ applicationId: "secret-app-id", rps: 10, clients: ["*"] }] },
+  ranges: { xbox: { min: 1, max: 1001 }, ps: { min: 2000, max: 3001 } },
+};
+
+function config(extra: Record<string, unknown> = {}): ServerConfig {
+  return v.parse(ServerConfig, { ...BASE, ...extra });
+}
+
+describe("address lists", () => {
+  test("IPv4 and IPv6 CIDR ranges: deny wins, an empty allow list allows the rest", () => {
+    const filter = new AddressFilter(["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"], ["10.9.0.0/16", "2001:db8:dead::/48"]);
+    expect(filter.allows("10.1.2.3")).toBe(true);
+    expect(filter.allows("10.9.1.1")).toBe(false);
+    expect(filter.allows("11.0.0.1")).toBe(false);
+    expect(filter.allows("192.0.2.7")).toBe(true);
+    expect(filter.allows("192.0.2.8")).toBe(false);
+    expect(filter.allows("2001:db8:1::5")).toBe(true);
+    expect(filter.allows("2001:db8:dead:beef::1")).toBe(false);
+    expect(filter.allows("2001:db9::1")).toBe(false);
+    expect(filter.allows("unknown")).toBe(false);
+
+    const denyOnly = new AddressFilter([], ["203.0.113.0/24"]);
+    expect(denyOnly.allows("203.0.113.9")).toBe(false);
+    expect(denyOnly.allows("198.51.100.1")).toBe(true);
+    expect(new AddressFilter([], []).allows("unknown")).toBe(true);
+  });
+
+  test("an IPv4 address seen on a dual-stack socket (::ffff:a.b.c.d) matches IPv4 rules", () => {
+    expect(normalizeAddress("::ffff:10.1.2.3")).toBe("10.1.2.3");
+    expect(new AddressFilter(["10.0.0.0/8"], []).allows("::ffff:10.1.2.3")).toBe(true);
+    expect(new AddressFilter([], ["10.0.0.0/8"]).allows("::ffff:10.1.2.3")).toBe(false);
+    expect(isLoopback("::ffff:127.0.0.1")).toBe(true);
+    expect(isLoopback("::1")).toBe(true);
+    expect(isLoopback("127.8.9.10")).toBe(true);
+    expect(isLoopback("10.0.0.1")).toBe(false);
+  });
+
+  test("the config names a bad rule by its path", () => {
+    const result = v.safeParse(ServerConfig, { ...BASE, access: { allow: ["10.0.0.0/8", "10.0.0.0/33"], deny: ["host.example"] } });
+    expect(result.success).toBe(false);
+    const paths = result.issues!.map((i) => v.getDotPath(i));
+    expect(paths).toEqual(["access.allow.1", "access.deny.0"]);
+    expect(v.safeParse(ServerConfig, { ...BASE, tls: { cert: "a.pem" } }).success).toBe(false);
+  });
+});
+
+describe("per-address limits", () => {
+  test("connections per address: the one over the limit is refused until one closes", () => {
+    const limits = new AddressLimits({ maxConnections: 2, registerPerMinute: 100 });
+    expect(limits.tryOpen("10.0.0.1")).toBe(true);
+    expect(limits.tryOpen("10.0.0.1")).toBe(true);
+    expect(limits.tryOpen("10.0.0.1")).toBe(false);
+    expect(limits.tryOpen("10.0.0.2")).toBe(true);
+    limits.closed("10.0.0.1");
+    expect(limits.tryOpen("10.0.0.1")).toBe(true);
+    expect(limits.counters.refusedConnections).toBe(1);
+  });
+
+  test("register requests per address per minute, in a sliding window", () => {
+    let now = 1_000_000;
+    const limits = new AddressLimits({ maxConnections: 1, registerPerMinute: 3, now: () => now });
+    for (let i = 0; i < 3; i++) expect(limits.tryRegister("10.0.0.1")).toBe(true);
+    expect(limits.tryRegister("10.0.0.1")).toBe(false);
+    expect(limits.tryRegister("10.0.0.2")).toBe(true);
+    expect(limits.retryAfterSeconds("10.0.0.1")).toBe(60);
+    now += 59_000;
+    expect(limits.tryRegister("10.0.0.1")).toBe(false);
+    now += 1_000;
+    expect(limits.tryRegister("10.0.0.1")).toBe(true);
+  });
+
+  test("a scan from many addresses leaves no unbounded state behind", () => {
+    let now = 0;
+    const limits = new AddressLimits({ maxConnections: 1, registerPerMinute: 1, now: () => now });
+    for (let i = 0; i < 5_000; i++) {
+      now += 100;
+      limits.tryRegister(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    }
+    // Only the last minute's addresses (600 at one per 100 ms) plus at most one sweep's lag remain.
+    expect((limits as unknown as { registers: Map<string, number[]> }).registers.size).toBeLessThan(1_700);
+  });
+});
+
+/** The app as main.ts builds it, with a token store that knows one token and a fake socket address. */
+function appWith(cfg: ServerConfig, adminToken = "admin-token-0123456789") {
+  const hub = new ClientHub(cfg, () => {});
+  const verified: string[] = [];
+  const tokens = {
+    verify: async (token: string | undefined) => {
+      verified.push(token ?? "");
+      return token === "good-token" ? "volunteer" : undefined;
+    },
+  } as unknown as TokenStore;
+  const access = new AccessControl(cfg, adminToken);
+  const app = createApp({ config: cfg, hub, tokens, currentCrawl: () => undefined, version: "test", access });
+  const from = (address: string) => ({ requestIP: () => ({ address, family: address.includes(":") ? "IPv6" : "IPv4", port: 40000 }) });
+  const register = (address: string, token = "good-token") =>
+    app.request(
+      "/api/register",
+      { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "box" }) },
+      from(address),
+    );
+  return { app, hub, access, verified, from, register };
+}
+
+describe("middleware on the app", () => {
+  test("a denied address gets 403 at register and the socket, before any token lookup", async () => {
+    const { app, verified, from, register } = appWith(config({ access: { allow: ["10.0.0.0/8", "2001:db8::/32"], deny: ["10.66.0.0/16"] } }));
+    expect((await register("10.1.1.1")).status).toBe(200);
+    expect((await register("2001:db8::7")).status).toBe(200);
+    const denied = await register("10.66.1.1");
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).not.toContain("secret-app-id");
+    expect((await register("192.0.2.1")).status).toBe(403);
+    expect((await register("2001:db9::1")).status).toBe(403);
+    const socket = await app.request("/api/work?name=box", { headers: { authorization: "Bearer good-token", upgrade: "websocket" } }, from("192.0.2.1"));
+    expect(socket.status).toBe(403);
+    expect(verified.length).toBe(2); // only the two allowed requests reached the token store
+  });
+
+  test("register is limited per address per minute (429 with retry-after), other addresses unaffected", async () => {
+    const { register, verified } = appWith(config({ access: { registerPerMinute: 5 } }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await register("10.0.0.1", i % 2 ? "good-token" : "wrong")).status);
+    expect(statuses).toEqual([401, 200, 401, 200, 401, 429, 429, 429]);
+    expect(verified.length).toBe(5);
+    const limited = await register("10.0.0.1");
+    expect(limited.headers.get("retry-after")).toBe("60");
+    expect((await register("10.0.0.2")).status).toBe(200);
+  });
+
+  test("/api/status hides per-client details from strangers; loopback and the admin token see them", async () => {
+    const { app, from } = appWith(config());
+    const stranger = (await (await app.request("/api/status", {}, from("198.51.100.4"))).json()) as Record<string, unknown>;
+    expect(stranger).toHaveProperty("clientsConnected", 0);
+    expect(stranger).toHaveProperty("errors");
+    expect(stranger).not.toHaveProperty("clients");
+    const local = (await (await app.request("/api/status", {}, from("127.0.0.1"))).json()) as Record<string, unknown>;
+    expect(local).toHaveProperty("clients");
+    const withToken = await app.request("/api/status", { headers: { authorization: "Bearer admin-token-0123456789" } }, from("198.51.100.4"));
+    expect(await withToken.json()).toHaveProperty("clients");
+
+    expect((await app.request("/api/admin/status", {}, from("198.51.100.4"))).status).toBe(401);
+    const wrong = await app.request("/api/admin/status", { headers: { authorization: "Bearer admin-token-012345678X" } }, from("198.51.100.4"));
+    expect(wrong.status).toBe(401);
+    const ok = await app.request("/api/admin/status", { headers: { authorization: "Bearer admin-token-0123456789" } }, from("198.51.100.4"));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toHaveProperty("clients");
+  });
+
+  test("with trustLoopback off, loopback needs the token too", async () => {
+    const { app, from } = appWith(config({ admin: { trustLoopback: false } }));
+    expect(await (await app.request("/api/status", {}, from("127.0.0.1"))).json()).not.toHaveProperty("clients");
+    expect((await app.request("/api/admin/status", {}, from("::1"))).status).toBe(401);
+  });
+});
+
+describe("admin token", () => {
+  test("created once in dataDir with mode 0600, then reused; a configured one wins", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wotc-admin-"));
+    try {
+      const first = await loadAdminToken(null, dir);
+      expect(first.token.length).toBeGreaterThanOrEqual(32);
+      expect((await readFile(join(dir, "admin.token"), "utf8")).trim()).toBe(first.token);
+      expect((await stat(join(dir, "admin.token"))).mode & 0o777).toBe(0o600);
+      expect((await loadAdminToken(null, dir)).token).toBe(first.token);
+      expect((await loadAdminToken("configured-token-123", dir)).token).toBe("configured-token-123");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an unwritable dataDir is reported with the file's path", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wotc-admin-"));
+    try {
+      const blocker = join(dir, "not-a-dir");
+      await Bun.write(blocker, "x");
+      await expect(loadAdminToken(null, join(blocker, "data"))).rejects.toThrow(`${join(blocker, "data", "admin.token")}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("revocation watch", () => {
+  test("disconnects clients whose token is no longer valid; a failed check drops no one", async () => {
+    const disconnected: string[] = [];
+    const lines: string[] = [];
+    let valid = new Set(["a", "b"]);
+    let failing = false;
+    const watch = new RevocationWatch({
+      connected: () => ["a", "b", "a"],
+      stillValid: async (names) => {
+        if (failing) throw new Error("connection refused");
+        return new Set(names.filter((n) => valid.has(n)));
+      },
+      disconnect: (name) => disconnected.push(name),
+      log: (line) => lines.push(line),
+    });
+    await watch.check();
+    expect(disconnected).toEqual([]);
+    failing = true;
+    valid = new Set();
+    await watch.check();
+    expect(disconnected).toEqual([]);
+    expect(lines.join("\n")).toContain("cannot check tokens");
+    failing = false;
+    valid = new Set(["b"]);
+    await watch.check();
+    expect(disconnected).toEqual(["a"]);
+  });
+});
