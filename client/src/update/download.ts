@@ -51,7 +51,8 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
     const announced = response.headers.get("content-length");
     if (announced !== null && Number(announced) !== options.size) {
       await response.body.cancel().catch(() => {});
-      throw new UpdateRefused(`the server sends ${announced} bytes but the signed manifest says ${options.size}`);
+      // Most likely a build published between our manifest and this download: the next check sees it
+      throw new UpdateFailed(`the server sends ${announced} bytes but the signed manifest says ${options.size}`);
     }
 
     try {
@@ -67,15 +68,12 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
         received += chunk.byteLength;
         if (received > options.size) throw new UpdateRefused(`the download is longer than the ${options.size} bytes the manifest says`);
         hasher.update(chunk);
-        await writeAll(file, chunk);
+        await writeAll(file, chunk, options);
       }
     } catch (error) {
       if (error instanceof UpdateRefused || error instanceof UpdateFailed) throw error;
-      if ((error as NodeJS.ErrnoException).code === "ENOSPC") {
-        throw new UpdateFailed(`no space left on the disk for ${options.destination} (the build needs ${megabytes(options.size)})`);
-      }
-      if ((error as NodeJS.ErrnoException).code) throw new UpdateFailed(`cannot write ${options.destination}: ${describe(error)}`);
-      throw new UpdateFailed(`the download broke off after ${received} of ${options.size} bytes: ${idle.signal.aborted ? `nothing received for ${idleMs / 1000} s` : describe(error)}`);
+      const why = idle.signal.aborted ? `nothing received for ${idleMs / 1000} s` : describe(error);
+      throw new UpdateFailed(`the download broke off after ${received} of ${options.size} bytes: ${why}`);
     }
     if (received < options.size) throw new UpdateFailed(`truncated download: ${received} of ${options.size} bytes`);
     const sha256 = hasher.digest("hex");
@@ -97,12 +95,19 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
   }
 }
 
-async function writeAll(file: WritableFile, chunk: Uint8Array): Promise<void> {
+async function writeAll(file: WritableFile, chunk: Uint8Array, options: DownloadOptions): Promise<void> {
   let offset = 0;
-  while (offset < chunk.byteLength) {
-    const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-    if (bytesWritten <= 0) throw Object.assign(new Error("the disk accepted no more bytes"), { code: "ENOSPC" });
-    offset += bytesWritten;
+  try {
+    while (offset < chunk.byteLength) {
+      const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+      if (bytesWritten <= 0) throw Object.assign(new Error("the disk accepted no more bytes"), { code: "ENOSPC" });
+      offset += bytesWritten;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOSPC") {
+      throw new UpdateFailed(`no space left on the disk for ${options.destination} (the build needs ${megabytes(options.size)})`);
+    }
+    throw new UpdateFailed(`cannot write ${options.destination}: ${describe(error)}`);
   }
 }
 

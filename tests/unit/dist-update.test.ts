@@ -1,0 +1,264 @@
+/**
+ * The client's self-update against a fake server, with small Bun scripts
+ * standing in for compiled builds (they answer the self-check, say "started"
+ * over IPC and record how they were run). What a volunteer would check: which
+ * file is on disk afterwards, whether the new build ran, what was logged.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateSigningKey, type SigningKey } from "../../server/src/dist/signing-key";
+import { SelfUpdater } from "../../client/src/update/updater";
+import { downloadBuild } from "../../client/src/update/download";
+import { UpdateFailed } from "../../client/src/update/errors";
+import type { CompiledBuild } from "../../client/src/update/build-info";
+import type { Logger } from "../../client/src/log";
+
+let root: string;
+let trusted: SigningKey;
+let other: SigningKey;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "wotc-dist-update-"));
+  trusted = await loadOrCreateSigningKey(join(root, "trusted"));
+  other = await loadOrCreateSigningKey(join(root, "other"));
+});
+afterAll(async () => rm(root, { recursive: true, force: true }));
+
+/** A stand-in for a compiled client: `behaviour` "ok" runs and says started, "crash" dies at start, "broken" fails even the self-check. */
+function fakeBuild(version: string, behaviour: "ok" | "crash" | "broken" = "ok", keyId = trusted.keyId): string {
+  return `#!/usr/bin/env bun
+const self = { version: ${JSON.stringify(version)}, target: "linux-x64", keyId: ${JSON.stringify(keyId)} };
+if (${JSON.stringify(behaviour)} === "broken") process.exit(1);
+if (process.env.WOTC_SELF_CHECK === "1") { console.log(JSON.stringify(self)); process.exit(0); }
+if (${JSON.stringify(behaviour)} === "crash") process.exit(3);
+process.send?.({ type: "wotc-started", version: self.version });
+await Bun.write(process.argv[1] + ".ran", JSON.stringify({ version: self.version, args: process.argv.slice(2), from: process.env.WOTC_UPDATED_FROM }));
+process.exit(0);
+`;
+}
+
+interface FakeServer {
+  url: string;
+  downloads: number;
+  stop(): void;
+}
+
+/** Serves `build` as the linux-x64 client, signed by `signer`; `body` may differ from what is signed. */
+function serveBuild(build: string, options: { signer?: SigningKey; body?: (bytes: Uint8Array) => BodyInit; version?: string } = {}): FakeServer {
+  const bytes = new TextEncoder().encode(build);
+  const signer = options.signer ?? trusted;
+  const manifest = JSON.stringify({
+    version: options.version ?? "2.0.0",
+    signedAt: new Date().toISOString(),
+    targets: { "linux-x64": { file: "wotc-client", size: bytes.byteLength, sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") } },
+  });
+  const state = { downloads: 0 };
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(request) {
+      const path = new URL(request.url).pathname;
+      if (path === "/api/client/manifest") return Response.json({ manifest, signature: signer.sign(manifest), keyId: signer.keyId });
+      if (path === "/api/client/download/linux-x64") {
+        state.downloads++;
+        return new Response(options.body ? options.body(bytes) : bytes);
+      }
+      return new Response("no", { status: 404 });
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    get downloads() {
+      return state.downloads;
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+const servers: FakeServer[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.stop();
+});
+
+async function installed(version: string): Promise<{ build: CompiledBuild; exe: string; dir: string }> {
+  const dir = join(root, `volunteer-${Math.random().toString(36).slice(2, 8)}`);
+  await mkdir(dir);
+  const exe = join(dir, "wotc-client");
+  await Bun.write(exe, fakeBuild(version));
+  await Bun.spawn(["chmod", "755", exe]).exited;
+  return { dir, exe, build: { version, target: "linux-x64", publicKey: trusted.publicKey, keyId: trusted.keyId, executable: exe } };
+}
+
+function capture(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: { info: (l) => lines.push(`info ${l}`), warn: (l) => lines.push(`warn ${l}`), error: (l) => lines.push(`error ${l}`) } };
+}
+
+function updater(server: FakeServer, build: CompiledBuild, log: Logger) {
+  const fake = servers.includes(server) ? server : (servers.push(server), server);
+  return new SelfUpdater({ server: fake.url, build, log });
+}
+
+describe("self-update", () => {
+  test("the server distributes this very build: nothing is downloaded", async () => {
+    const { build, exe } = await installed("1.0.0");
+    const server = serveBuild(await readFile(exe, "utf8"), { version: "1.0.0" });
+    const { log, lines } = capture();
+    expect(await updater(server, build, log).check("at start")).toBeUndefined();
+    expect(server.downloads).toBe(0);
+    expect(lines).toContain("info update: 1.0.0 is the build the server distributes");
+  });
+
+  test("a new build is verified, replaces the file, runs with the same arguments, and no backup is left", async () => {
+    const { build, exe, dir } = await installed("1.0.0");
+    const next = fakeBuild("2.0.0");
+    const server = serveBuild(next);
+    const { log, lines } = capture();
+    const self = updater(server, build, log);
+    const staged = await self.check("at start");
+    expect(staged?.version).toBe("2.0.0");
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0")); // nothing replaced before install()
+    const outcome = await self.install(["--server", "http://x", "--token", "t"]);
+    expect(outcome).toEqual({ kind: "exited", code: 0 });
+    expect(await readFile(exe, "utf8")).toBe(next);
+    expect(JSON.parse(await readFile(`${exe}.ran`, "utf8"))).toEqual({ version: "2.0.0", args: ["--server", "http://x", "--token", "t"], from: "1.0.0" });
+    await Bun.sleep(50); // the backup is removed once the successor says it started
+    expect((await readdir(dir)).sort()).toEqual(["wotc-client", "wotc-client.ran"]);
+    expect(lines.some((l) => l.includes("2.0.0 is running"))).toBe(true);
+  });
+
+  test("a download with one byte changed is refused, the old file stays, and it is not fetched again", async () => {
+    const { build, exe, dir } = await installed("1.0.0");
+    const server = serveBuild(fakeBuild("2.0.0"), { body: (bytes) => bytes.map((b, i) => (i === 40 ? b ^ 1 : b)) });
+    const { log, lines } = capture();
+    const self = updater(server, build, log);
+    expect(await self.check("at start")).toBeUndefined();
+    expect(lines.find((l) => l.startsWith("error"))).toContain("refused 2.0.0: sha256 mismatch");
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0"));
+    expect(await readdir(dir)).toEqual(["wotc-client"]);
+    expect(await self.check("the server announced 2.0.0")).toBeUndefined();
+    expect(server.downloads).toBe(1);
+  });
+
+  test("a manifest signed by another key is refused before anything is downloaded", async () => {
+    const { build, exe } = await installed("1.0.0");
+    const server = serveBuild(fakeBuild("2.0.0"), { signer: other });
+    const { log, lines } = capture();
+    expect(await updater(server, build, log).check("at start")).toBeUndefined();
+    expect(server.downloads).toBe(0);
+    expect(lines).toContain(
+      `error update: refused the server's manifest: the manifest signature does not verify: it is signed by key ${other.keyId}, this client trusts key ${trusted.keyId}; staying on 1.0.0`,
+    );
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0"));
+  });
+
+  test("a download cut off half-way is refused, its partial file removed, and tried again later", async () => {
+    const { build, exe, dir } = await installed("1.0.0");
+    const next = new TextEncoder().encode(fakeBuild("2.0.0"));
+    const server = serveBuild(fakeBuild("2.0.0"));
+    // The real download goes through a socket that announces every byte and closes after 100
+    const cut = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${next.byteLength}\r\nconnection: close\r\n\r\n`);
+          socket.write(next.slice(0, 100));
+          socket.end();
+        },
+      },
+    });
+    const { log, lines } = capture();
+    const self = new SelfUpdater({
+      server: server.url,
+      build,
+      log,
+      fetch: ((url: string, init?: RequestInit) =>
+        fetch(url.includes("/download/") ? `http://127.0.0.1:${cut.port}/` : url, init)) as typeof fetch,
+    });
+    try {
+      expect(await self.check("at start")).toBeUndefined();
+      expect(lines.find((l) => l.startsWith("warn"))).toMatch(new RegExp(`the download broke off after \\d+ of ${next.byteLength} bytes`));
+      expect(lines.find((l) => l.startsWith("warn"))).toContain("staying on 1.0.0, will try again later (2 more)");
+      expect(await readdir(dir)).toEqual(["wotc-client"]);
+      expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0"));
+      await self.check("after registering");
+      expect(lines.filter((l) => l.includes("broke off")).length).toBe(2);
+    } finally {
+      cut.stop(true);
+      server.stop();
+    }
+  });
+
+  test("a build that fails its self-check is refused, remembered on disk, and not downloaded by a restarted client", async () => {
+    const { build, exe } = await installed("1.0.0");
+    const server = serveBuild(fakeBuild("2.0.0", "broken"));
+    const first = capture();
+    expect(await updater(server, build, first.log).check("at start")).toBeUndefined();
+    expect(first.lines.find((l) => l.startsWith("error"))).toContain("refused 2.0.0: the new build does not start (exit code 1)");
+    const second = capture();
+    expect(await updater(server, build, second.log).check("at start")).toBeUndefined();
+    expect(server.downloads).toBe(1);
+    expect(second.lines.join("\n")).toContain("2.0.0 failed to start on this machine before");
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0"));
+  });
+
+  test("a build that trusts another key is refused: it could never update again", async () => {
+    const { build, exe } = await installed("1.0.0");
+    const server = serveBuild(fakeBuild("2.0.0", "ok", other.keyId));
+    const { log, lines } = capture();
+    expect(await updater(server, build, log).check("at start")).toBeUndefined();
+    expect(lines.find((l) => l.startsWith("error"))).toContain(`the new build trusts key ${other.keyId}`);
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0"));
+  });
+
+  test("a build that passes its self-check but dies at start is rolled back and never tried again", async () => {
+    const { build, exe, dir } = await installed("1.0.0");
+    const server = serveBuild(fakeBuild("2.0.0", "crash"));
+    const { log, lines } = capture();
+    const self = updater(server, build, log);
+    expect(await self.check("at start")).toBeDefined();
+    const outcome = await self.install([]);
+    expect(outcome.kind).toBe("kept");
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("1.0.0"));
+    expect(lines.find((l) => l.startsWith("error"))).toContain("2.0.0 failed to start (it exited (exit code 3) before it was running); 1.0.0 is back in place");
+    expect(await self.check("the server announced 2.0.0")).toBeUndefined();
+    expect(await updater(server, build, log).check("at start")).toBeUndefined();
+    expect(server.downloads).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([".wotc-client.rejected", "wotc-client"]);
+  });
+});
+
+test("a full disk: the download is refused with the reason and the partial file is removed", async () => {
+  const dir = await mkdtemp(join(root, "disk-"));
+  const destination = join(dir, "staged");
+  const bytes = new Uint8Array(300_000).fill(7);
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(bytes) });
+  try {
+    let written = 0;
+    const attempt = downloadBuild({
+      url: `http://127.0.0.1:${server.port}/`,
+      destination,
+      size: bytes.byteLength,
+      sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"),
+      async openFile(path) {
+        await Bun.write(path, "partial");
+        return {
+          async write(_data, _offset, length) {
+            if (written + length > 100_000) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+            written += length;
+            return { bytesWritten: length };
+          },
+          sync: async () => {},
+          close: async () => {},
+        };
+      },
+    });
+    await expect(attempt).rejects.toThrow(UpdateFailed);
+    await expect(attempt).rejects.toThrow(`no space left on the disk for ${destination} (the build needs 0.3 MB)`);
+    expect(await readdir(dir)).toEqual([]);
+  } finally {
+    server.stop(true);
+  }
+});
