@@ -59,13 +59,14 @@ export async function main(args: string[]): Promise<void> {
 
     const rss10 = run.rss.at(0.1);
     const rss50 = run.rss.at(0.5);
-    const rss100 = run.rss.samples.at(-1)?.mb;
+    // The end of the crawl, not the seconds after it when the helpers have already stopped.
+    const rss100 = run.rss.samples.filter((sample) => sample.progress < 1).at(-1)?.mb;
     const growth = rss10 && rss100 ? rss100 / rss10 - 1 : NaN;
     const rowsPerSecond = rows / run.seconds;
     console.log(`full day: ${run.ids.toLocaleString("en-US")} IDs, ${run.seconds.toFixed(0)} s wall, ${Math.round(run.ids / run.seconds).toLocaleString("en-US")} IDs/s`);
     console.log(`rows written (players + total_battles + diff_battles): ${rows.toLocaleString("en-US")}, ${Math.round(rowsPerSecond).toLocaleString("en-US")} rows/s`);
     console.log(`raw COPY on the same database: ${Math.round(copyRate).toLocaleString("en-US")} rows/s; this run's ingest = ${(rowsPerSecond / copyRate).toFixed(2)} of it`);
-    console.log(`server RSS: peak ${run.peakRssMb.toFixed(0)} MB; at 10% ${rss10?.toFixed(0)} MB, 50% ${rss50?.toFixed(0)} MB, 100% ${rss100?.toFixed(0)} MB`);
+    console.log(`server RSS: peak ${run.peakRssMb.toFixed(0)} MB; at 10% ${rss10?.toFixed(0)} MB, 50% ${rss50?.toFixed(0)} MB, 100% (last sample of the crawl) ${rss100?.toFixed(0)} MB`);
     console.log(`oracle sample: ${mismatches.length === 0 ? "2,000 random IDs match" : `${mismatches.length} mismatches, e.g. ${mismatches.slice(0, 3).join("; ")}`}`);
     console.log(`full day: wall s = ${Math.round(run.seconds)}, peak rss MB = ${Math.round(run.peakRssMb)}, rss growth = ${growth.toFixed(2)}`);
     if (mismatches.length > 0) process.exitCode = 1;
