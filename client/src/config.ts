@@ -6,6 +6,8 @@ export interface ClientArgs {
   server: string;
   token: string;
   name: string;
+  /** PEM file of the CA (or self-signed certificate) that the server's TLS certificate must chain to. */
+  ca?: string;
 }
 
 export type ParsedArgs = { kind: "help" } | { kind: "run"; args: ClientArgs };
@@ -18,14 +20,15 @@ export class UsageError extends Error {
   }
 }
 
-export const USAGE = `usage: wotc-client --server URL --token TOKEN [--name NAME]
+export const USAGE = `usage: wotc-client --server URL --token TOKEN [--name NAME] [--ca FILE]
 
   --server URL    the tracker server, e.g. https://tracker.example.org:8888
   --token TOKEN   this client's token (the operator creates it with "server token add NAME")
   --name NAME     how the server knows this machine (default: the hostname)
+  --ca FILE       trust this PEM certificate for an https:// server with a self-signed certificate
   --help          show this text`;
 
-const FLAGS = new Set(["server", "token", "name"]);
+const FLAGS = new Set(["server", "token", "name", "ca"]);
 const NameSchema = RegisterRequest.entries.name;
 
 export function parseArgs(argv: readonly string[], hostname: string): ParsedArgs {
@@ -51,7 +54,9 @@ export function parseArgs(argv: readonly string[], hostname: string): ParsedArgs
   const server = checkServer(required(values, "server"));
   const token = required(values, "token");
   const name = values.has("name") ? checkName(values.get("name")!) : nameFromHostname(hostname);
-  return { kind: "run", args: { server, token, name } };
+  const ca = values.has("ca") ? required(values, "ca") : undefined;
+  if (ca !== undefined && !server.startsWith("https:")) throw new UsageError("--ca: only meaningful with an https:// --server");
+  return { kind: "run", args: { server, token, name, ...(ca === undefined ? {} : { ca }) } };
 }
 
 function required(values: Map<string, string>, flag: string): string {

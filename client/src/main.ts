@@ -7,7 +7,10 @@ import { hostname } from "node:os";
 import { consoleLogger } from "./log";
 import { compiledBuild, describeSelf, SELF_CHECK_ENV } from "./update/build-info";
 import { runUpdatingClient } from "./update/run-updating";
-import { parseArgs, USAGE, UsageError } from "./config";
+import { parseArgs, USAGE, UsageError, type ClientArgs } from "./config";
+import { fetchTrustingServerCa } from "./register";
+import { socketTrustingCa } from "./session";
+import type { RunClientOptions } from "./client";
 
 async function main(): Promise<number> {
   // An updating predecessor asks a new build what it is before installing it
@@ -39,7 +42,15 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
-  return runUpdatingClient({ args: parsed.args, argv: process.argv.slice(2), signal: controller.signal, log: consoleLogger });
+  let args: ClientArgs & Pick<RunClientOptions, "fetch" | "socket"> = parsed.args;
+  if (args.ca) {
+    const pem = await Bun.file(args.ca).text().catch((error: Error) => {
+      throw new Error(`--ca: cannot read ${args.ca}: ${error.message}`);
+    });
+    // runClient receives these through the args: registration and the socket trust the CA, WG requests do not
+    args = { ...args, fetch: fetchTrustingServerCa(args.server, pem), socket: socketTrustingCa(pem) };
+  }
+  return runUpdatingClient({ args, argv: process.argv.slice(2), signal: controller.signal, log: consoleLogger });
 }
 
 main().then(

@@ -78,6 +78,19 @@ export async function register(deps: RegisterDeps): Promise<ClientSettings> {
   return parsed.output;
 }
 
+/**
+ * fetch that trusts `ca` for requests to the tracker only: WG requests keep the
+ * system's CA store (a custom `ca` replaces it rather than adding to it).
+ */
+export function fetchTrustingServerCa(server: string, ca: string, base: typeof fetch = fetch): typeof fetch {
+  const prefix = server.replace(/\/+$/, "") + "/";
+  const wrapped = (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    return url.startsWith(prefix) ? base(input, { ...init, tls: { ca } } as RequestInit) : base(input, init);
+  };
+  return Object.assign(wrapped, { preconnect: base.preconnect }) as typeof fetch;
+}
+
 function summarise(body: string): string {
   const text = body.replace(/\s+/g, " ").trim().slice(0, 200);
   return text ? ` (${text})` : "";

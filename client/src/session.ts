@@ -25,6 +25,12 @@ export type SocketFactory = (url: string, headers: Record<string, string>) => We
 
 export const bunSocket: SocketFactory = (url, headers) => new WebSocket(url, { headers });
 
+/** A socket that trusts `ca` (PEM) for the server's certificate: `--ca` for self-signed setups. */
+export function socketTrustingCa(ca: string): SocketFactory {
+  // Bun accepts `tls` here; bun-types does not declare it
+  return (url, headers) => new WebSocket(url, { headers, tls: { ca } } as unknown as string);
+}
+
 export interface SessionDeps {
   url: string;
   token: string;

@@ -38,7 +38,8 @@ export function workRoute(deps: { hub: ClientHub; tokens: TokenStore; access?: A
         onClose(event) {
           if (counted) deps.access!.limits.closed(identity.address);
           counted = false;
-          if (event.code === 1009) hub.counters.invalidMessages++; // a frame over MAX_FRAME_BYTES, cut off by Bun
+          // A frame over MAX_FRAME_BYTES, cut off by Bun (1009 to the client, 1006 "Received too big message" here)
+          if (event.code === 1009 || /too big/i.test(event.reason)) hub.counters.invalidMessages++;
           if (session) hub.close(session, `socket closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`);
         },
       };
