@@ -45,7 +45,7 @@ interface FakeServer {
 }
 
 /** Serves `build` as the linux-x64 client, signed by `signer`; `body` may differ from what is signed. */
-function serveBuild(build: string, options: { signer?: SigningKey; body?: (bytes: Uint8Array) => BodyInit; version?: string } = {}): FakeServer {
+function serveBuild(build: string, options: { signer?: SigningKey; body?: (bytes: Uint8Array) => ConstructorParameters<typeof Response>[0]; version?: string } = {}): FakeServer {
   const bytes = new TextEncoder().encode(build);
   const signer = options.signer ?? trusted;
   const manifest = JSON.stringify({
