@@ -169,6 +169,30 @@ describe("a volunteer running A against a server that distributes B", () => {
   }, 90_000);
 });
 
+test("after an update, Ctrl-C reaches the new build once: it hands its batches back and exits 0", async () => {
+  const setup = await crawlSetup(605, buildB.dir, { keyRps: 20, ranges: SMALL_RANGES });
+  const exe = await volunteerWithA("ctrl-c");
+  let server: Proc | undefined;
+  let client: Proc | undefined;
+  try {
+    const started = await startCrawlServer(setup, DAY1);
+    server = started.server;
+    client = startCompiled(exe, started.url, setup.token, "volunteer-1");
+    await client.waitFor(/connected to ws:/, 30_000);
+    await waitForStatus(started.url, (s) => s.run && s.run.batches.done >= 5);
+    client.kill("SIGINT"); // the process the volunteer started: A, waiting for B
+    expect(await client.exited).toBe(0);
+    const output = client.output();
+    expect(output).toContain(`updated from ${A}`);
+    expect(output.match(/SIGINT: handing unfinished batches back/g)?.length).toBe(1);
+    expect(output).toMatch(/handed \d+ unfinished batches back to the server/);
+    await waitForStatus(started.url, (s) => s.clientsConnected === 0 && s.run.batches.leased === 0);
+  } finally {
+    await stopAll(client, server);
+    await setup.cleanup();
+  }
+}, 60_000);
+
 describe("updates that must be refused: the file stays A and A keeps working", () => {
   test("a download with one byte changed is refused", async () => {
     const clientsDir = join(work, "tampered");

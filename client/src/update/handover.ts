@@ -2,8 +2,10 @@
  * Re-executes the (new) executable with the same arguments and waits for it.
  * Bun cannot replace a running process image on every platform, so the old
  * process stays as a quiet parent: it passes signals on and exits with the
- * new one's code. The child runs in its own process group so a Ctrl-C
- * reaches it once (through us), not twice.
+ * new one's code. On POSIX the child runs in its own process group so a
+ * Ctrl-C reaches it once (through us), not twice; on Windows a detached child
+ * would lose the console, so it shares ours, gets Ctrl-C from it directly, and
+ * we only pass on what the console does not deliver.
  *
  * The child says "started" over IPC once it is running; a child that exits or
  * hangs before that failed to start, and the caller puts the old build back.
@@ -23,12 +25,14 @@ export interface HandoverOptions {
   /** The version being replaced, told to the successor (it logs it). */
   from: string;
   startTimeoutMs?: number;
+  platform?: NodeJS.Platform;
   /** The successor is running: the backup can go. */
   onStarted?: (ms: number) => void;
 }
 
 export async function handOver(options: HandoverOptions): Promise<Handover> {
   const began = performance.now();
+  const windows = (options.platform ?? process.platform) === "win32";
   let markStarted = () => {};
   const started = new Promise<"started">((resolve) => (markStarted = () => resolve("started")));
   let child;
@@ -36,7 +40,7 @@ export async function handOver(options: HandoverOptions): Promise<Handover> {
     child = Bun.spawn([options.executable, ...options.args], {
       env: { ...childEnvironment(), [UPDATED_FROM_ENV]: options.from },
       stdio: ["inherit", "inherit", "inherit"],
-      detached: true,
+      detached: !windows,
       ipc(message) {
         if ((message as { type?: string })?.type === STARTED) markStarted();
       },
@@ -46,7 +50,7 @@ export async function handOver(options: HandoverOptions): Promise<Handover> {
   }
 
   const saved = new Map(FORWARDED.map((signal) => [signal, process.listeners(signal)]));
-  const forwarders = new Map(FORWARDED.map((signal) => [signal, () => child.kill(signal)]));
+  const forwarders = new Map(FORWARDED.map((signal) => [signal, windows && signal === "SIGINT" ? () => {} : () => child.kill(signal)]));
   for (const signal of FORWARDED) {
     process.removeAllListeners(signal);
     process.on(signal, forwarders.get(signal)!);

@@ -102,6 +102,7 @@ export class SelfUpdater {
       executable: build.executable,
       args,
       from: build.version,
+      platform: this.deps.platform,
       onStarted: () => {
         const seconds = ((performance.now() - staged.startedAt) / 1000).toFixed(1);
         log.info(`update: ${staged.version} is running, ${seconds} s after its download began`);
