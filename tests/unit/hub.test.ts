@@ -1,0 +1,136 @@
+/**
+ * The client hub and the crawl without sockets or a database: rate shares of a
+ * shared key, back-pressure, and what a client is told.
+ */
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { ServerConfig } from "@wotc/schema/config";
+import type { ServerMessage } from "@wotc/schema/wire/messages";
+import { ClientHub } from "../../server/src/ws/hub";
+import { Crawl, type ChunkSink } from "../../server/src/crawl/crawl";
+import { LeaseBook } from "../../server/src/plan/lease-book";
+import { WorkPlan } from "../../server/src/plan/work-plan";
+import type { IngestChunk } from "../../server/src/db/messages";
+
+function config(overrides: Record<string, unknown> = {}) {
+  return v.parse(ServerConfig, {
+    server: { extraInFlight: 2, chunkRows: 1, ...overrides },
+    wg: {
+      keys: [
+        { applicationId: "shared", rps: 20, clients: ["*"] },
+        { applicationId: "own", rps: 10, clients: ["special"] },
+      ],
+    },
+    ranges: { xbox: { min: 5000, max: 7000 }, ps: { min: 1_073_740_000, max: 1_073_742_000 } },
+  });
+}
+
+function fakeClient(hub: ClientHub, name: string, address = "192.0.2.1") {
+  const received: ServerMessage[] = [];
+  let closed: string | undefined;
+  const session = hub.open(
+    { name, tokenName: name, address },
+    { send: (text) => received.push(JSON.parse(text)), close: (_code, reason) => (closed = reason) },
+  )!;
+  return { session, received, closed: () => closed, rates: () => received.filter((m) => m.type === "rate") };
+}
+
+class HeldSink implements ChunkSink {
+  readonly chunks: IngestChunk[] = [];
+  get pending() {
+    return this.chunks.length;
+  }
+  submit(chunk: IngestChunk) {
+    this.chunks.push(chunk);
+    return this.chunks.length;
+  }
+}
+
+describe("rate shares", () => {
+  test("clients holding one key split its rate, and are re-told when one joins or leaves", () => {
+    const hub = new ClientHub(config(), () => {});
+    const a = fakeClient(hub, "a");
+    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22 });
+    const b = fakeClient(hub, "b");
+    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
+    expect(b.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
+    const special = fakeClient(hub, "special");
+    expect(special.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
+    expect(a.rates()).toHaveLength(2); // a client on another key does not change the split
+    hub.close(b.session, "gone");
+    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22 });
+  });
+
+  test("a client no key covers is refused", () => {
+    const hub = new ClientHub(
+      v.parse(ServerConfig, {
+        wg: { keys: [{ applicationId: "k", rps: 5, clients: ["alice"] }] },
+        ranges: { xbox: { min: 5000, max: 6000 }, ps: { min: 1_073_740_000, max: 1_073_741_000 } },
+      }),
+      () => {},
+    );
+    let reason = "";
+    const session = hub.open({ name: "bob", tokenName: "bob", address: "192.0.2.9" }, { send: () => {}, close: (_c, r) => (reason = r) });
+    expect(session).toBeUndefined();
+    expect(reason).toContain("no WG key");
+  });
+});
+
+describe("leasing", () => {
+  test("a client gets rate + extra batches, and a result frees room for the next", () => {
+    const cfg = config();
+    const hub = new ClientHub(cfg, () => {});
+    const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
+    const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
+    crawl.connect(new HeldSink());
+    hub.setWork(crawl);
+    const a = fakeClient(hub, "a");
+    const work = a.received.filter((m) => m.type === "work").flatMap((m) => (m.type === "work" ? m.batches : []));
+    expect(work).toHaveLength(22);
+    const first = work[0]!;
+    hub.message(a.session, JSON.stringify({ type: "result", id: first.id, rows: [] }));
+    expect(book.heldBy(a.session.id)).toBe(22);
+    expect(book.state(first.id)).toBe("writing");
+  });
+
+  test("while the database is behind, leasing stops and the client is told why; it resumes on commit", () => {
+    const cfg = config({ maxQueuedBatches: 3 });
+    const hub = new ClientHub(cfg, () => {});
+    const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
+    const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
+    const sink = new HeldSink();
+    crawl.connect(sink);
+    hub.setWork(crawl);
+    const a = fakeClient(hub, "a");
+    const leased = a.received.flatMap((m) => (m.type === "work" ? m.batches : []));
+    // chunkRows is 1: each result with one row becomes a chunk of its own
+    const answer = (batch: { id: number; start: number }) =>
+      hub.message(a.session, JSON.stringify({ type: "result", id: batch.id, rows: [[batch.start, "p-x", 1, 1, 1, 1, 0, 0, 0, 0, 0]] }));
+    leased.slice(0, 3).forEach(answer);
+    const before = book.counts.leased;
+    leased.slice(3, 6).forEach(answer);
+    expect(book.counts.writing).toBe(6);
+    expect(sink.chunks).toHaveLength(6);
+    expect(book.counts.leased).toBe(before - 3); // nothing new leased while 3+ batches wait for the database
+    crawl.poolEvents.committed(1, { rows: 0, batches: 1, ms: 1 });
+    crawl.poolEvents.committed(2, { rows: 0, batches: 1, ms: 1 });
+    crawl.poolEvents.committed(3, { rows: 0, batches: 1, ms: 1 });
+    crawl.poolEvents.committed(4, { rows: 0, batches: 1, ms: 1 });
+    expect(book.counts.leased).toBe(22); // refilled once the queue drained below the limit
+  });
+
+  test("a database that cannot write pauses leasing, says so, and resumes when a chunk commits", () => {
+    const cfg = config();
+    const hub = new ClientHub(cfg, () => {});
+    const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
+    const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
+    crawl.connect(new HeldSink());
+    hub.setWork(crawl);
+    crawl.poolEvents.retrying(1, 1, "connection refused (ECONNREFUSED)");
+    const b = fakeClient(hub, "b");
+    expect(b.received.filter((m) => m.type === "work")).toHaveLength(0);
+    expect(b.received).toContainEqual({ type: "wait", reason: "the database is unavailable (connection refused (ECONNREFUSED)); waiting for it" });
+    crawl.poolEvents.committed(1, { rows: 0, batches: 0, ms: 1 });
+    expect(b.received.filter((m) => m.type === "work")).toHaveLength(1);
+  });
+});
