@@ -76,14 +76,21 @@ describe("rate shares", () => {
   });
 });
 
+/** A hub with a crawl over a fresh lease book, writing into a sink that never commits by itself. */
+function crawling(overrides: Record<string, unknown> = {}) {
+  const cfg = config(overrides);
+  const hub = new ClientHub(cfg, () => {});
+  const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
+  const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
+  const sink = new HeldSink();
+  crawl.connect(sink);
+  hub.setWork(crawl);
+  return { hub, book, crawl, sink };
+}
+
 describe("leasing", () => {
   test("a client gets rate + extra batches, and a result frees room for the next", () => {
-    const cfg = config();
-    const hub = new ClientHub(cfg, () => {});
-    const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
-    const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
-    crawl.connect(new HeldSink());
-    hub.setWork(crawl);
+    const { hub, book, crawl, sink } = crawling();
     const a = fakeClient(hub, "a");
     const work = a.received.filter((m) => m.type === "work").flatMap((m) => (m.type === "work" ? m.batches : []));
     expect(work).toHaveLength(22);
@@ -94,13 +101,7 @@ describe("leasing", () => {
   });
 
   test("while the database is behind, leasing stops and the client is told why; it resumes on commit", () => {
-    const cfg = config({ maxQueuedBatches: 3 });
-    const hub = new ClientHub(cfg, () => {});
-    const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
-    const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
-    const sink = new HeldSink();
-    crawl.connect(sink);
-    hub.setWork(crawl);
+    const { hub, book, crawl, sink } = crawling({ maxQueuedBatches: 3 });
     const a = fakeClient(hub, "a");
     const leased = a.received.flatMap((m) => (m.type === "work" ? m.batches : []));
     // chunkRows is 1: each result with one row becomes a chunk of its own
@@ -120,12 +121,7 @@ describe("leasing", () => {
   });
 
   test("a database that cannot write pauses leasing, says so, and resumes when a chunk commits", () => {
-    const cfg = config();
-    const hub = new ClientHub(cfg, () => {});
-    const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
-    const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
-    crawl.connect(new HeldSink());
-    hub.setWork(crawl);
+    const { hub, book, crawl, sink } = crawling();
     crawl.poolEvents.retrying(1, 1, "connection refused (ECONNREFUSED)");
     const b = fakeClient(hub, "b");
     expect(b.received.filter((m) => m.type === "work")).toHaveLength(0);
