@@ -40,6 +40,8 @@ export async function setUpHardened(options: {
   /** The WG base URL clients are told (e.g. a mangling proxy in front of the simulator). */
   apiBase?: (simUrl: string) => string;
   databaseUrl?: string;
+  /** Replaces the single catch-all key; each application_id must also be given to the simulator (`sim.keys`). */
+  keys?: { applicationId: string; rps: number | null; clients: string[] }[];
 }): Promise<HardenedSetup> {
   const world = smallWorld(options.seed);
   const ranges = options.ranges ?? TINY_RANGES;
@@ -54,7 +56,7 @@ export async function setUpHardened(options: {
         apiBase: options.apiBase ? options.apiBase(sim.url) : sim.url,
         requestTimeoutMs: 2_000,
         maxAttempts: 20,
-        keys: [{ applicationId: KEY, rps: options.keyRps ?? null, clients: ["*"] }],
+        keys: options.keys ?? [{ applicationId: KEY, rps: options.keyRps ?? null, clients: ["*"] }],
       },
       ranges,
       ...options.extra,

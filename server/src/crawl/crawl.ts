@@ -144,7 +144,10 @@ export class Crawl implements WorkHandler {
       case "result":
         return this.accept(session, message.id, message.rows as PlayerRow[]);
       case "failed":
-        if (!this.book.giveBack(session.id, message.id)) return `batch ${message.id} is not leased to you`;
+        if (!this.book.giveBack(session.id, message.id)) {
+          this.counters.refusedResults++;
+          return `batch ${message.id} is not leased to you`;
+        }
         this.counters.failedBatches++;
         this.log(`client ${session.name} could not crawl batch ${message.id}: ${message.reason}`);
         this.fillAll();
