@@ -16,7 +16,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import clientPackage from "./package.json";
-import { BUILD_RECORD_FILE, type BuildRecord, CLIENT_TARGETS, type ClientTarget, ClientVersion, isClientTarget } from "./src/update/manifest";
+import { BUILD_RECORD_FILE, type BuildRecord, CLIENT_TARGETS, type ClientTarget, ClientVersion, isClientTarget } from "@wotc/schema/wire/client-manifest";
 import { loadOrCreateSigningKey, PUBLIC_KEY_FILE, readPublicKeyFile } from "../server/src/dist/signing-key";
 import { hashFile } from "./src/update/hash-file";
 

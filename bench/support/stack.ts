@@ -126,7 +126,7 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   await writeFile(
     configPath,
     JSON.stringify({
-      server: { host: "127.0.0.1", port: 0, progressSeconds: 10, ...options.server },
+      server: { host: "127.0.0.1", port: 0, progressSeconds: 10, dataDir: join(dir, "data"), ...options.server },
       wg: { apiBase: options.apiBase, keys: [{ applicationId: options.applicationId, rps: options.rps, clients: ["*"] }] },
       ranges: options.ranges,
     }),

@@ -1,4 +1,5 @@
 /** Shared set-up for the end-to-end crawl tests: a simulator, a database, a config, a token. */
+import { rm } from "node:fs/promises";
 import type { World } from "../support/wg-sim/model";
 import { startSimulator, type StartOptions } from "../support/wg-sim/server";
 import { addToken, startClient, startServer, writeServerConfig, type Proc } from "../support/processes";
@@ -46,7 +47,7 @@ export async function setUpCrawl(options: {
   const world = smallWorld(options.seed);
   const sim = startSimulator({ world, day: options.day, keys: [KEY], ...options.sim });
   const db = await createTestDatabase();
-  const { configPath } = await writeServerConfig({
+  const { configPath, dir } = await writeServerConfig({
     server: { host: "127.0.0.1", port: 0, progressSeconds: 1, leaseSeconds: 30, ...options.server },
     wg: { apiBase: sim.url, requestTimeoutMs: 2_000, maxAttempts: 20, keys: [{ applicationId: KEY, rps: options.keyRps ?? null, clients: ["*"] }] },
     ranges: options.ranges ?? SMALL_RANGES,
@@ -63,6 +64,7 @@ export async function setUpCrawl(options: {
     async cleanup() {
       await sim.stop();
       await db.drop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -83,7 +83,9 @@ export interface ServerFixture {
 export async function writeServerConfig(config: Record<string, unknown>): Promise<ServerFixture> {
   const dir = await mkdtemp(join(tmpdir(), "wotc-e2e-"));
   const configPath = join(dir, "server.json");
-  await writeFile(configPath, JSON.stringify(config, null, 2));
+  // Keys and offload files go to the test's own directory, never the checkout's data/.
+  const server = { dataDir: join(dir, "data"), ...(config.server as Record<string, unknown> | undefined) };
+  await writeFile(configPath, JSON.stringify({ ...config, server }, null, 2));
   return { dir, configPath };
 }
 

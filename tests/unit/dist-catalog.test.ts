@@ -11,7 +11,7 @@ import { ClientCatalog } from "../../server/src/dist/catalog";
 import { loadOrCreateSigningKey, type SigningKey } from "../../server/src/dist/signing-key";
 import { clientDistRoute } from "../../server/src/routes/client-dist";
 import { verifyManifest } from "../../client/src/update/verify";
-import { BUILD_RECORD_FILE, MANIFEST_FILE } from "../../client/src/update/manifest";
+import { BUILD_RECORD_FILE, MANIFEST_FILE } from "@wotc/schema/wire/client-manifest";
 
 let dir: string;
 let key: SigningKey;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadOrCreateSigningKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, readPublicKeyFile } from "../../server/src/dist/signing-key";
 import { verifyManifest } from "../../client/src/update/verify";
 import { UpdateRefused } from "../../client/src/update/errors";
-import type { ClientManifest } from "../../client/src/update/manifest";
+import type { ClientManifest } from "@wotc/schema/wire/client-manifest";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

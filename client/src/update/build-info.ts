@@ -3,7 +3,7 @@
  * version, its target and the server key it trusts. Running from source,
  * none of it exists and self-update is off.
  */
-import { type ClientTarget, isClientTarget, keyFingerprint } from "./manifest";
+import { type ClientTarget, isClientTarget, keyFingerprint } from "@wotc/schema/wire/client-manifest";
 
 declare const WOTC_BUILD_VERSION: string;
 declare const WOTC_BUILD_TARGET: string;

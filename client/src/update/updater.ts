@@ -17,7 +17,7 @@ import { downloadBuild } from "./download";
 import { UpdateFailed, UpdateRefused } from "./errors";
 import { handOver } from "./handover";
 import { replaceExecutable, restoreExecutable, stagingPath } from "./install";
-import type { ClientManifest } from "./manifest";
+import type { ClientManifest } from "@wotc/schema/wire/client-manifest";
 import { RejectedBuilds } from "./rejected-builds";
 import { type CheckCandidate, checkCandidate } from "./self-check";
 import { verifyManifest } from "./verify";

@@ -2,7 +2,7 @@
 import { createPublicKey, verify } from "node:crypto";
 import * as v from "valibot";
 import { UpdateRefused } from "./errors";
-import { ClientManifest, keyFingerprint, SignedManifest } from "./manifest";
+import { ClientManifest, keyFingerprint, SignedManifest } from "@wotc/schema/wire/client-manifest";
 
 /** `publicKey`: SPKI DER, base64 (what the build script defines). */
 export function verifyManifest(body: unknown, publicKey: string): ClientManifest {

@@ -15,7 +15,7 @@ import {
   MANIFEST_FILE,
   type ManifestEntry,
   type SignedManifest,
-} from "../../../client/src/update/manifest";
+} from "@wotc/schema/wire/client-manifest";
 import { hashFile } from "../../../client/src/update/hash-file";
 import type { SigningKey } from "./signing-key";
 

@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { keyFingerprint } from "../../../client/src/update/manifest";
+import { keyFingerprint } from "@wotc/schema/wire/client-manifest";
 
 export const PRIVATE_KEY_FILE = "client-signing-key.pem";
 /** One line: the public key as SPKI DER in base64. */

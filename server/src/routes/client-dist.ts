@@ -4,7 +4,7 @@
  * are public: a volunteer downloads the client before having anything else.
  */
 import { Hono } from "hono";
-import { CLIENT_TARGETS, executableName, isClientTarget } from "../../../client/src/update/manifest";
+import { CLIENT_TARGETS, executableName, isClientTarget } from "@wotc/schema/wire/client-manifest";
 import type { ClientCatalog } from "../dist/catalog";
 
 export function clientDistRoute(deps: { clientBuilds?: ClientCatalog }) {
