@@ -77,6 +77,51 @@ const Admin = v.strictObject({
   trustLoopback: v.optional(v.pipe(v.boolean(), v.description("Requests from 127.0.0.0/8 and ::1 count as admin without the token.")), true),
 });
 
+const Growth = v.strictObject({
+  margin: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.description("A platform's max grows when the highest account ID found is within this of it (0 = never).")),
+    50_000,
+  ),
+  step: v.optional(v.pipe(positiveInt, v.description("How much the max grows by; the config file is rewritten with the new max.")), 200_000),
+});
+
+const IndexNames = v.strictObject({
+  totalBattles: v.optional(
+    v.pipe(v.string(), v.minLength(1), v.description("Index for the day's total_battles rows; {date} becomes YYYY-MM-DD ({yyyy}, {mm}, {dd} too).")),
+    "wotc-total_battles-{date}",
+  ),
+  diffBattles: v.optional(v.pipe(v.string(), v.minLength(1), v.description("Index for the day's diff_battles rows.")), "wotc-diff_battles-{date}"),
+  players: v.optional(
+    v.pipe(v.string(), v.minLength(1), v.description("Index for the players that changed that day (one document per account, replaced).")),
+    "wotc-players",
+  ),
+});
+
+const ElasticCluster = v.strictObject({
+  name: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' or '-'"), v.description("Name in logs and of the offload file; default: host-port of the URL.")),
+  ),
+  url: v.pipe(v.string(), v.url(), v.description("Elasticsearch URL, e.g. https://es.example.org:9200.")),
+  auth: v.optional(
+    v.pipe(
+      v.union([v.strictObject({ username: v.string(), password: v.string() }), v.strictObject({ apiKey: v.pipe(v.string(), v.minLength(1)) })]),
+      v.description("{ username, password } or { apiKey }; omit for none."),
+    ),
+  ),
+  indices: v.optional(v.pipe(IndexNames, v.description("Index names; those with the date get one index per day.")), {}),
+  requestTimeoutMs: v.optional(v.pipe(positiveInt, v.description("A bulk request taking longer counts as failed (and is retried).")), 60_000),
+  maxRetries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.description("Retries of a failed request before the rest is offloaded.")), 3),
+  flushBytes: v.optional(v.pipe(positiveInt, v.description("Bytes of documents per bulk request.")), 2_000_000),
+  concurrency: v.optional(v.pipe(positiveInt, v.maxValue(16), v.description("Bulk requests in flight at once.")), 2),
+});
+
+const Schedule = v.strictObject({
+  time: v.optional(
+    v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM" (UTC, 24-hour)'), v.description("With --serve: UTC time (HH:MM) at which each day's run starts.")),
+    "00:30",
+  ),
+});
+
 export const ServerConfig = v.strictObject({
   server: v.optional(
     v.strictObject({
@@ -128,6 +173,16 @@ export const ServerConfig = v.strictObject({
     xbox: IdRange,
     ps: IdRange,
   }),
+  growth: v.optional(v.pipe(Growth, v.description("Range growth after a run, when accounts appear near a platform's max.")), {}),
+  elasticsearch: v.optional(
+    v.pipe(
+      v.array(ElasticCluster),
+      v.check((list) => new Set(list.map((c) => c.name ?? c.url)).size === list.length, "two clusters have the same name or URL"),
+      v.description("Clusters the day's total_battles, diff_battles and changed players are indexed into after each run."),
+    ),
+    [],
+  ),
+  schedule: v.optional(v.pipe(Schedule, v.description("Scheduled mode (--serve): when the daily run starts.")), {}),
 });
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;

@@ -16,7 +16,9 @@ import { AccessControl } from "./access/access-control";
 import { loadAdminToken } from "./access/admin-token";
 import { RevocationWatch } from "./access/revocation-watch";
 import type { Crawl } from "./crawl/crawl";
-import { runDay } from "./crawl/run-day";
+import { runDay, type DayResult, type RunDayDeps } from "./crawl/run-day";
+import { afterRun, afterRunFailed, describeAfterRun } from "./after-run";
+import { DailySchedule, FastForwardClock, serveDaily, systemClock } from "./schedule";
 import { formatSummary } from "./crawl/summary";
 import { createRunLedger } from "./db/ledger";
 
@@ -126,15 +128,54 @@ async function serve(
   }
 
   const ledger = createRunLedger(database.sql);
-  const date = command.date ?? utcToday();
-  const result = await runDay(date, { config, hub, ledger, databaseUrl: database.url, log, onCrawl: (c) => (crawl = c) }, stop.signal);
-  hub.closeAll(result.stopped ? 1001 : 1000, result.stopped ? "server stopping" : `run ${date} complete`);
+  const dayDeps: RunDayDeps = {
+    config,
+    hub,
+    ledger,
+    databaseUrl: database.url,
+    log,
+    onCrawl: (c) => (crawl = c),
+    afterRun: (day, summary) => afterRun({ configPath: command.configPath, config, sql: database.sql, log }, day, summary),
+  };
+  let afterRunTrouble = false;
+  const report = (result: DayResult) => {
+    if (result.stopped) return;
+    const after = result.after ? describeAfterRun(result.after) : [];
+    console.log(formatSummary(result.date, result.summary, result.seconds, errorCounts(hub, crawl), after));
+    if (result.after && afterRunFailed(result.after)) afterRunTrouble = true;
+  };
+  let stopped: boolean;
+  if (command.serve) {
+    // WOTC_TEST_CLOCK=<ISO time>: tests start the clock there and cut each wait between runs to 3 s.
+    const testClock = process.env.WOTC_TEST_CLOCK;
+    await serveDaily(
+      {
+        clock: testClock ? new FastForwardClock(Date.parse(testClock), 3_000) : systemClock,
+        schedule: new DailySchedule(config.schedule.time),
+        waiting: (reason) => hub.setWork(undefined, reason),
+        log,
+        runOne: async (day, waitReason) => {
+          const result = await runDay(day, { ...dayDeps, keepClientsWaiting: waitReason }, stop.signal);
+          report(result);
+          return result;
+        },
+      },
+      command.date,
+      stop.signal,
+    );
+    stopped = true;
+  } else {
+    const result = await runDay(command.date ?? utcToday(), dayDeps, stop.signal);
+    report(result);
+    stopped = result.stopped;
+  }
+  hub.closeAll(stopped ? 1001 : 1000, stopped ? "server stopping" : "run complete");
   server.stop(true);
   revocations.stop();
   clientBuilds.stop();
-  if (result.stopped) return signalName === "SIGINT" ? 130 : 143;
-  console.log(formatSummary(date, result.summary, result.seconds, errorCounts(hub, crawl)));
-  return 0;
+  if (stopped) return signalName === "SIGINT" ? 130 : 143;
+  // The crawl is complete, but growth or the sync needs the operator (the summary says what).
+  return afterRunTrouble ? 1 : 0;
 }
 
 function warnAboutPlaceholders(config: Awaited<ReturnType<typeof loadConfig>>["config"]): void {

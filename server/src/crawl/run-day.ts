@@ -11,6 +11,7 @@ import type { ClientHub } from "../ws/hub";
 import { Crawl } from "./crawl";
 import { progressLine } from "./progress";
 import type { RunLedger, RunSummary } from "./ledger";
+import type { AfterRunReport } from "../after-run";
 
 export interface RunDayDeps {
   config: ServerConfig;
@@ -20,6 +21,13 @@ export interface RunDayDeps {
   log: (line: string) => void;
   /** Called with the crawl once it exists, so /api/status can show it. */
   onCrawl: (crawl: Crawl | undefined) => void;
+  /** Range growth and the Elasticsearch sync: run once every batch is committed, before the run is marked complete. */
+  afterRun?: (date: string, summary: RunSummary) => Promise<AfterRunReport>;
+  /**
+   * Scheduled mode: clients stay connected after the run and are told this
+   * while they wait, instead of being sent "done" (which ends them).
+   */
+  keepClientsWaiting?: string;
 }
 
 export interface DayResult {
@@ -29,6 +37,7 @@ export interface DayResult {
   alreadyComplete: boolean;
   /** The run was stopped before the end (a signal); what was committed stays, the rest is crawled on resume. */
   stopped: boolean;
+  after?: AfterRunReport;
 }
 
 export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal): Promise<DayResult> {
@@ -86,13 +95,14 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
     return { date, summary: await ledger.summary(date), seconds, alreadyComplete: false, stopped: true };
   }
 
-  hub.setWork(undefined, `run ${date} is complete`);
-  hub.broadcast({ type: "done", date });
+  hub.setWork(undefined, deps.keepClientsWaiting ?? `run ${date} is complete`);
+  if (deps.keepClientsWaiting === undefined) hub.broadcast({ type: "done", date });
   await pool.drain();
   await pool.stop();
   const seconds = (performance.now() - started) / 1000;
   const summary = await ledger.summary(date);
+  const after = await deps.afterRun?.(date, summary);
   await ledger.finish(date, { summary, errors: crawl.counters.failedBatches + crawl.counters.refusedResults });
   log(progressLine(crawl, hub));
-  return { date, summary, seconds, alreadyComplete: false, stopped: false };
+  return { date, summary, seconds, alreadyComplete: false, stopped: false, after };
 }

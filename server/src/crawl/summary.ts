@@ -5,7 +5,14 @@ import { formatDuration } from "./progress";
 
 const n = (value: number) => value.toLocaleString("en-US");
 
-export function formatSummary(date: string, summary: RunSummary, seconds: number, errors: Record<string, number>): string {
+/** `afterRun`: the lines of range growth and the Elasticsearch sync (after-run.ts describeAfterRun). */
+export function formatSummary(
+  date: string,
+  summary: RunSummary,
+  seconds: number,
+  errors: Record<string, number>,
+  afterRun: string[] = [],
+): string {
   const lines = [`run ${date} complete in ${formatDuration(seconds)}`];
   for (const platform of PLATFORMS) {
     const p = summary[platform];
@@ -18,6 +25,7 @@ export function formatSummary(date: string, summary: RunSummary, seconds: number
     .filter(([, count]) => count > 0)
     .map(([name, count]) => `${name} ${n(count)}`)
     .join(", ");
+  for (const line of afterRun) lines.push(`  ${line}`);
   lines.push(`  errors: ${errorText || "none"}`);
   return lines.join("\n");
 }
