@@ -97,7 +97,7 @@ describe("hostile WebSocket input", () => {
     for (let i = 0; i < 20 && (await adminStatus(url)).clients.length > 0; i++) await Bun.sleep(100);
     expect((await adminStatus(url)).run.batches).toMatchObject({ done: 1, leased: 0 });
     const written = await setup.db.sql<{ account_id: string; battles: number }[]>`SELECT account_id::text, battles FROM players ORDER BY account_id`;
-    expect(written).toEqual([{ account_id: String(mine!.start), battles: 10 }]);
+    expect([...written]).toEqual([{ account_id: String(mine!.start), battles: 10 }]);
   });
 
   test("a client that keeps sending bad messages is dropped (1008) and its leases go back to the queue", async () => {

@@ -14,7 +14,8 @@ import { removeLeftovers } from "./install";
 import { SelfUpdater } from "./updater";
 
 export interface UpdatingRunOptions {
-  args: ClientArgs;
+  /** With `fetch` when --ca is given: manifest and downloads trust the tracker's CA as registration does. */
+  args: ClientArgs & Pick<RunClientOptions, "fetch" | "socket">;
   /** The command-line arguments, given again to the new build. */
   argv: string[];
   signal: AbortSignal;
@@ -38,7 +39,7 @@ export async function runUpdatingClient(options: UpdatingRunOptions): Promise<nu
   // A predecessor still waiting on us owns the backup (it may need to put it back)
   if (!from) await removeLeftovers(build.executable);
 
-  const updater = new SelfUpdater({ server: args.server, build, log });
+  const updater = new SelfUpdater({ server: args.server, build, log, fetch: args.fetch });
   if (await updater.check("at start")) {
     const outcome = await updater.install(options.argv);
     if (outcome.kind === "exited") return outcome.code;
