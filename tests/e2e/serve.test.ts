@@ -39,7 +39,7 @@ test("a client stays connected after run 1, is told to wait and why, and works r
     expect(server.output()).not.toMatch(/volunteer-1 .*disconnected/);
     const batches = await setup.db.sql<{ date: string; n: number }[]>`
       select run_date::text as date, count(*)::int as n from run_batches group by 1 order by 1`;
-    expect(batches).toEqual([
+    expect([...batches]).toEqual([
       { date: DAY1, n: 400 },
       { date: DAY2, n: 400 },
     ]);
