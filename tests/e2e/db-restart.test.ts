@@ -84,7 +84,14 @@ test("PostgreSQL stopped for 4 s and restarted mid-run: leasing pauses, the run 
     await Bun.sleep(3_000);
     await restartPostgres(pg.clusterDir);
 
-    expect(await server.exited).toBe(0);
+    const finished = await Promise.race([server.exited, Bun.sleep(80_000).then(() => "still running")]);
+    if (finished !== 0) {
+      // Say what the server and clients were doing, not just that the test timed out.
+      throw new Error(
+        `server ${finished === "still running" ? "did not finish" : `exited ${finished}`} after the restart:\n${server.output().slice(-4000)}\n` +
+          clients.map((c, i) => `client ${i + 1}:\n${c.output().slice(-1500)}`).join("\n"),
+      );
+    }
     for (const client of clients) expect(await client.exited).toBe(0);
     expect(server.output()).toMatch(/database write failed .*leasing paused/);
     expect(server.output()).toContain("database writes are back; leasing resumes");
