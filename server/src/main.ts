@@ -138,10 +138,13 @@ async function serve(
     afterRun: (day, summary) => afterRun({ configPath: command.configPath, config, sql: database.sql, log }, day, summary),
   };
   let afterRunTrouble = false;
+  // The hub outlives runs in --serve mode: each summary counts only its own run's errors.
+  let hubCountersBefore = { ...hub.counters };
   const report = (result: DayResult) => {
     if (result.stopped) return;
     const after = result.after ? describeAfterRun(result.after) : [];
-    console.log(formatSummary(result.date, result.summary, result.seconds, errorCounts(hub, crawl), after));
+    console.log(formatSummary(result.date, result.summary, result.seconds, errorCounts(hub, hubCountersBefore, crawl), after));
+    hubCountersBefore = { ...hub.counters };
     if (result.after && afterRunFailed(result.after)) afterRunTrouble = true;
   };
   let stopped: boolean;
@@ -186,11 +189,11 @@ function warnAboutPlaceholders(config: Awaited<ReturnType<typeof loadConfig>>["c
   });
 }
 
-function errorCounts(hub: ClientHub, crawl: Crawl | undefined): Record<string, number> {
+function errorCounts(hub: ClientHub, before: ClientHub["counters"], crawl: Crawl | undefined): Record<string, number> {
   const c = crawl?.counters;
   return {
-    "invalid messages": hub.counters.invalidMessages,
-    "dropped clients": hub.counters.droppedClients,
+    "invalid messages": hub.counters.invalidMessages - before.invalidMessages,
+    "dropped clients": hub.counters.droppedClients - before.droppedClients,
     "refused results": c?.refusedResults ?? 0,
     "failed batches": c?.failedBatches ?? 0,
     "expired leases": c?.expiredLeases ?? 0,
