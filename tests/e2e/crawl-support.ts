@@ -71,10 +71,11 @@ export async function setUpCrawl(options: {
   };
 }
 
-export async function startCrawlServer(setup: CrawlSetup, date: string): Promise<{ server: Proc; url: string }> {
+/** Starts the server for `date`; resolves with its loopback URL (http or https, whatever it listens on). */
+export async function startCrawlServer(setup: { configPath: string; env: Record<string, string> }, date: string): Promise<{ server: Proc; url: string }> {
   const server = startServer(setup.configPath, ["--date", date], setup.env);
-  const match = await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000);
-  return { server, url: `http://127.0.0.1:${match[1]}` };
+  const match = await server.waitFor(/listening on (https?):\/\/(?:\[[^\]]+\]|[^:]+):(\d+)/, 60_000);
+  return { server, url: `${match[1]}://127.0.0.1:${match[2]}` };
 }
 
 export function startClients(url: string, token: string, count: number): Proc[] {

@@ -3,10 +3,11 @@
  * any extra top-level keys (access, tls, admin) and a dataDir of its own, and
  * the server may listen on https.
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StartOptions } from "../support/wg-sim/server";
 import { startSimulator } from "../support/wg-sim/server";
-import { addToken, startServer, writeServerConfig, type Proc } from "../support/processes";
+import { addToken, writeServerConfig } from "../support/processes";
 import { createTestDatabase } from "../support/db";
 import { KEY, smallWorld } from "./crawl-support";
 import type { World } from "../support/wg-sim/model";
@@ -75,15 +76,13 @@ export async function setUpHardened(options: {
     async cleanup() {
       await sim.stop();
       await db.drop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-export async function startHardenedServer(setup: { configPath: string; env: Record<string, string> }, date: string): Promise<{ server: Proc; url: string }> {
-  const server = startServer(setup.configPath, ["--date", date], setup.env);
-  const match = await server.waitFor(/listening on (https?):\/\/(?:\[[^\]]+\]|[^:]+):(\d+)/, 60_000);
-  return { server, url: `${match[1]}://127.0.0.1:${match[2]}` };
-}
+/** The hardening tests start their server the way the crawl tests do. */
+export { startCrawlServer as startHardenedServer } from "./crawl-support";
 
 /** Resident memory of a process in MiB, from /proc (Linux). */
 export async function rssMiB(pid: number): Promise<number> {
