@@ -3,6 +3,7 @@
  * many as they like; main.ts starts it with Bun.serve.
  */
 import { Hono } from "hono";
+import { describeDbError, isTransientDbError } from "./db/transient-errors";
 import type { ServerConfig } from "@wotc/schema/config";
 import type { ClientHub } from "./ws/hub";
 import type { TokenStore } from "./tokens";
@@ -41,7 +42,13 @@ export function createApp(deps: AppDeps) {
   app.route("/", clientDistRoute(deps));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
-    console.error(`error serving ${c.req.method} ${c.req.path}:`, error);
+    // A database outage shows as one line per request, not a stack trace, and the client is told to come back.
+    if (isTransientDbError(error)) {
+      console.error(`${c.req.method} ${c.req.path}: database unavailable (${describeDbError(error)})`);
+      return c.json({ error: "the tracker's database is unavailable; try again later" }, 503);
+    }
+    console.error(`error serving ${c.req.method} ${c.req.path}: ${error.message}`);
+    if (process.env.WOTC_DEBUG) console.error(error);
     return c.json({ error: "internal error" }, 500);
   });
   return app;

@@ -123,6 +123,8 @@ async function serve(
     process.once(signal, () => {
       signalName = signal;
       log(`${signal}: stopping; batches in flight return to the queue, results already received are written`);
+      // No new connections while stopping: clients back off and come back to the next server.
+      void server.stop();
       stop.abort();
     });
   }
@@ -141,7 +143,7 @@ async function serve(
   // The hub outlives runs in --serve mode: each summary counts only its own run's errors.
   let hubCountersBefore = { ...hub.counters };
   const report = (result: DayResult) => {
-    if (result.stopped) return;
+    if (result.stopped || !result.summary) return;
     const after = result.after ? describeAfterRun(result.after) : [];
     console.log(formatSummary(result.date, result.summary, result.seconds, errorCounts(hub, hubCountersBefore, crawl), after));
     hubCountersBefore = { ...hub.counters };

@@ -59,12 +59,17 @@ describe("a fresh checkout", () => {
     expect(await first.exited).toBe(143);
     expect(alive(pid!)).toBe(false);
 
-    const second = spawnProc(["bun", SERVER, "--date", "2026-05-01"], env, dir);
+    // In a session of its own, so a Ctrl-C can go to its whole process group as a terminal's does.
+    const second = spawnProc(["setsid", "bun", SERVER, "--date", "2026-05-01"], env, dir);
     cleanups.push(() => second.kill("SIGKILL"));
     await second.waitFor(/resuming run 2026-05-01/, 90_000);
     expect(second.output()).not.toContain("no config yet");
-    second.kill("SIGINT");
+    const secondPid = postgresPid(dir)!;
+    process.kill(-second.proc.pid, "SIGINT");
+    // PostgreSQL is not in that group: the server stops it itself, after its last writes.
     expect(await second.exited).toBe(130);
+    expect(second.output()).not.toMatch(/ECONNREFUSED|error:/);
+    expect(alive(secondPid)).toBe(false);
   }, 180_000);
 
   test("a bad config field is named with its path, exit 2", async () => {

