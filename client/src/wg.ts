@@ -90,6 +90,7 @@ export class WgCaller {
       } finally {
         permit();
       }
+      if (result.kind === "ok") result = leftOutAccounts(result.data, ids) ?? result;
       if (result.kind === "ok") {
         this.counters.ids += ids.length;
         return { ...pickRequested(result.data, ids), attempts: attempt };
@@ -154,6 +155,24 @@ export class WgCaller {
       reason,
     };
   }
+}
+
+/**
+ * WG answers every requested id, with null for accounts that do not exist; an
+ * answer without some of them is broken, and writing it would lose those
+ * players for the day.
+ */
+function leftOutAccounts(data: Record<string, WgPlayer | null>, ids: readonly number[]): Attempt | undefined {
+  let missing = 0;
+  let example: number | undefined;
+  for (const id of ids) {
+    if (!(String(id) in data)) {
+      missing++;
+      example ??= id;
+    }
+  }
+  if (missing === 0) return undefined;
+  return { kind: "retry", retry: "bad-shape", reason: `the answer left out ${missing} of ${ids.length} requested accounts (e.g. ${example})` };
 }
 
 function pickRequested(data: Record<string, WgPlayer | null>, ids: readonly number[]) {

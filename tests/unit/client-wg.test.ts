@@ -101,6 +101,7 @@ describe("WG caller", () => {
     ["HTTP 429", { status: 429, body: "slow down" }, "http-error"],
     ["a body of the wrong shape", ok({ 5000: { ...player(5000), statistics: { all: { battles: "12" } } } }), "bad-shape"],
     ["a timeout", { ...GOOD, delayMs: 1_000 }, "timeout"],
+    ["an answer that leaves out a requested account", ok({ 5000: player(5000), 5002: player(5002) }), "bad-shape"],
   ];
   for (const [name, fault, kind] of faults) {
     test(`retries after ${name}, then succeeds`, async () => {
