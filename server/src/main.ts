@@ -107,9 +107,10 @@ async function serve(
   const admin = await loadAdminToken(config.admin.token, config.server.dataDir);
   const access = new AccessControl(config, admin.token);
   const revocations = new RevocationWatch({
-    connected: () => [...hub.all()].map((session) => session.tokenName),
-    stillValid: (names) => tokens.stillValid(names),
-    disconnect: (name) => hub.dropToken(name, "token revoked"),
+    connected: () => [...hub.all()].map((session) => session.tokenHash),
+    label: (hash) => [...hub.all()].find((session) => session.tokenHash === hash)?.tokenName ?? "a client",
+    stillValid: (hashes) => tokens.stillValid(hashes),
+    disconnect: (hash) => hub.dropToken(hash, "token revoked or replaced"),
     log,
   });
   revocations.start();

@@ -45,11 +45,12 @@ export class TokenStore {
   }
 
   /** Of `names`, those that still have an unrevoked token (for dropping revoked clients' open sockets). */
-  async stillValid(names: string[]): Promise<Set<string>> {
-    if (names.length === 0) return new Set();
-    const rows = await this.sql<{ name: string }[]>`
-      SELECT name FROM client_tokens WHERE name = ANY(${names}::text[]) AND revoked_at IS NULL`;
-    return new Set(rows.map((row) => row.name));
+  /** Of these token hashes, those still valid: neither revoked nor replaced by a newer token for the name. */
+  async stillValid(hashes: string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const rows = await this.sql<{ token_hash: string }[]>`
+      SELECT token_hash FROM client_tokens WHERE token_hash = ANY(${hashes}::text[]) AND revoked_at IS NULL`;
+    return new Set(rows.map((row) => row.token_hash));
   }
 
   /** The name a valid, unrevoked token belongs to; undefined otherwise. */

@@ -29,12 +29,14 @@ test("a token is verified by its hash, never stored in the clear, and stops work
   expect(listed!.revokedAt).toBeInstanceOf(Date);
 });
 
-test("adding a name again replaces its token: the old one stops working", async () => {
+test("adding a name again replaces its token: the old one stops working, also for open sockets", async () => {
   const tokens = new TokenStore(db.sql);
   const first = await tokens.add("bob");
   const second = await tokens.add("bob");
   expect(await tokens.verify(first)).toBeUndefined();
   expect(await tokens.verify(second)).toBe("bob");
+  // What the server re-checks every few seconds for its open sockets: a socket opened with the old token is dropped.
+  expect(await tokens.stillValid([hashToken(first), hashToken(second)])).toEqual(new Set([hashToken(second)]));
 });
 
 test("a name with spaces or slashes is refused with the rule", async () => {

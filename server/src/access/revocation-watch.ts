@@ -7,12 +7,14 @@
  * dropped on a clear answer.
  */
 export interface RevocationWatchDeps {
-  /** The token names of the connected clients. */
+  /** The tokens (their hashes) the connected clients hold. */
   connected(): Iterable<string>;
-  /** Of `names`, those whose token is still valid. */
-  stillValid(names: string[]): Promise<Set<string>>;
-  /** Disconnect every client holding `name`'s token. */
-  disconnect(name: string): void;
+  /** Of these tokens, those still valid. */
+  stillValid(tokens: string[]): Promise<Set<string>>;
+  /** Disconnect every client holding this token. */
+  disconnect(token: string): void;
+  /** Who holds the token, for the log line (default: the token as given). */
+  label?(token: string): string;
   log(line: string): void;
 }
 
@@ -49,7 +51,7 @@ export class RevocationWatch {
       for (const name of names) {
         if (valid.has(name)) continue;
         this.counters.revokedDisconnects++;
-        this.deps.log(`token of ${name} was revoked: disconnecting its clients`);
+        this.deps.log(`token of ${this.deps.label?.(name) ?? name} was revoked or replaced: disconnecting its clients`);
         this.deps.disconnect(name);
       }
     } catch (error) {

@@ -1,9 +1,10 @@
 /** Bearer-token check shared by register and the work socket. */
 import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
-import type { TokenStore } from "../tokens";
+import { hashToken, type TokenStore } from "../tokens";
 
-export type AuthVariables = { tokenName: string; address: string };
+/** tokenHash identifies the token itself: a token replaced by `token add NAME` again is another token. */
+export type AuthVariables = { tokenName: string; tokenHash: string; address: string };
 
 export function bearerToken(c: Context): string | undefined {
   const header = c.req.header("authorization");
@@ -21,10 +22,12 @@ export function remoteAddress(c: Context): string {
 
 export function requireToken(tokens: TokenStore): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    const name = await tokens.verify(bearerToken(c));
+    const token = bearerToken(c);
+    const name = await tokens.verify(token);
     // One answer for a missing, wrong or revoked token: no hint about which.
     if (!name) return c.json({ error: "a valid client token is required (Authorization: Bearer TOKEN)" }, 401);
     c.set("tokenName", name);
+    c.set("tokenHash", hashToken(token!));
     c.set("address", remoteAddress(c));
     await next();
   };

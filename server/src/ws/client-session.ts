@@ -33,6 +33,8 @@ export class ClientSession {
     readonly address: string,
     readonly keyIndex: number,
     private readonly socket: SessionSocket,
+    /** SHA-256 of the token it connected with: revoking or replacing that token drops this client. */
+    readonly tokenHash = "",
   ) {}
 
   send(message: ServerMessage): void {

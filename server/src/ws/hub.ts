@@ -58,13 +58,13 @@ export class ClientHub {
     }
   }
 
-  open(identity: { name: string; tokenName: string; address: string }, socket: SessionSocket): ClientSession | undefined {
+  open(identity: { name: string; tokenName: string; tokenHash?: string; address: string }, socket: SessionSocket): ClientSession | undefined {
     const keyIndex = this.keys.choose(identity.name, identity.address);
     if (keyIndex === undefined) {
       socket.close(1008, "no WG key is configured for this client");
       return undefined;
     }
-    const session = new ClientSession(`c${this.nextId++}`, identity.name, identity.tokenName, identity.address, keyIndex, socket);
+    const session = new ClientSession(`c${this.nextId++}`, identity.name, identity.tokenName, identity.address, keyIndex, socket, identity.tokenHash ?? "");
     this.sessions.set(session.id, session);
     this.counters.connections++;
     this.keys.join(keyIndex, session.id);
@@ -114,10 +114,11 @@ export class ClientHub {
   }
 
   /** The token was revoked: its clients are disconnected at once and their leases return to the queue. */
-  dropToken(tokenName: string, reason: string): number {
+  /** Disconnects every client that connected with the token whose hash is `tokenHash`. */
+  dropToken(tokenHash: string, reason: string): number {
     let dropped = 0;
     for (const session of [...this.sessions.values()]) {
-      if (session.tokenName !== tokenName) continue;
+      if (session.tokenHash !== tokenHash) continue;
       session.setState("draining");
       session.close(1008, reason);
       this.close(session, reason);
