@@ -19,6 +19,8 @@ export type PlayerRow = [
 
 export const COUNTERS = ["battles", "spotted", "wins", "damage_dealt", "frags", "dropped_capture_points"] as const;
 export type Counter = (typeof COUNTERS)[number];
+/** The six counters as columns of a row, named as in the tables. */
+export type CounterColumns = Record<Counter, number>;
 
 export const PLATFORMS = ["xbox", "ps"] as const;
 export type Platform = (typeof PLATFORMS)[number];

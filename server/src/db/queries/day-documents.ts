@@ -1,32 +1,21 @@
+import type { CounterColumns } from "@wotc/schema/player";
 import type { Sql } from "../client.ts";
 import { assertRunDate } from "./run-date.ts";
 
 /** A total_battles or diff_battles row as indexed: column names as in the table. */
-export interface BattleRowDocument {
+export interface BattleRowDocument extends CounterColumns {
   account_id: number;
   date: string;
   console: string;
-  battles: number;
-  spotted: number;
-  wins: number;
-  damage_dealt: number;
-  frags: number;
-  dropped_capture_points: number;
 }
 
-export interface PlayerDocument {
+export interface PlayerDocument extends CounterColumns {
   account_id: number;
   nickname: string;
   console: string;
   created_at: string;
   last_battle_time: string | null;
   updated_at: string;
-  battles: number;
-  spotted: number;
-  wins: number;
-  damage_dealt: number;
-  frags: number;
-  dropped_capture_points: number;
   last_api_pull: string;
   first_seen: string;
   last_changed: string;
