@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../server/src/d
 import { openClient } from "../../server/src/db/client";
 import { addToken, spawnProc, startClient, type Proc } from "../../tests/support/processes";
 import { databaseUrl } from "../../tests/support/db";
+import { exitedCpuSeconds } from "./cpu";
 
 export interface BenchDatabase {
   cluster: EmbeddedPostgres;
@@ -111,7 +112,12 @@ export interface CrawlRunOptions {
 }
 
 export interface CrawlRunResult {
+  /** From the first client's start to the server's exit (the crawl itself). */
   seconds: number;
+  /** From the server's spawn to its exit: whole processes, as the lean reference is timed. */
+  processSeconds: number;
+  /** CPU seconds of the server process (its DB helper threads included) and of each client. */
+  cpu: { server: number; clients: number[] };
   ids: number;
   peakRssMb: number;
   rss: RssSampler;
@@ -133,6 +139,7 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   );
   const env = { DATABASE_URL: options.databaseUrl };
   const token = await addToken(configPath, "bench", env);
+  const spawnedAt = performance.now();
   const server: Proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, "--date", options.date], env);
   const port = (await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1];
   const url = `http://127.0.0.1:${port}`;
@@ -151,11 +158,76 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   const clients = Array.from({ length: options.clients }, (_, i) => startClient(url, token, `bench-${i + 1}`));
   const code = await server.exited;
   const seconds = (performance.now() - started) / 1000;
+  const processSeconds = (performance.now() - spawnedAt) / 1000;
   clearInterval(poller);
   rss.stop();
   await Promise.all(clients.map((c) => c.exited));
   await rm(dir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`server exited ${code}:\n${server.output().slice(-3000)}`);
   const ids = Object.values(options.ranges).reduce((sum, r) => sum + r.max - r.min, 0);
-  return { seconds, ids, peakRssMb: rss.peak, rss, serverOutput: server.output(), clientOutputs: clients.map((c) => c.output()) };
+  const cpu = { server: exitedCpuSeconds(server.proc), clients: clients.map((c) => exitedCpuSeconds(c.proc)) };
+  return {
+    seconds,
+    processSeconds,
+    cpu,
+    ids,
+    peakRssMb: rss.peak,
+    rss,
+    serverOutput: server.output(),
+    clientOutputs: clients.map((c) => c.output()),
+  };
+}
+
+export interface LeanRunOptions {
+  databaseUrl: string;
+  apiBase: string;
+  applicationId: string;
+  ranges: { xbox: { min: number; max: number }; ps: { min: number; max: number } };
+  date: string;
+}
+
+export interface LeanRunResult {
+  /** From spawn to exit, migrations included (the server migrates at start too). */
+  seconds: number;
+  ids: number;
+  cpu: number;
+  peakRssMb: number;
+}
+
+/** The lean reference loop (bench/support/lean-loop.ts) as one process, over the same work as runCrawl. */
+export async function runLean(options: LeanRunOptions): Promise<LeanRunResult> {
+  const started = performance.now();
+  const lean = spawnProc(["bun", "bench/support/lean-loop.ts", JSON.stringify(options)]);
+  const rss = new RssSampler(lean.proc.pid, 500).start();
+  const code = await lean.exited;
+  const seconds = (performance.now() - started) / 1000;
+  rss.stop();
+  if (code !== 0) throw new Error(`the lean loop exited ${code}:\n${lean.output().slice(-3000)}`);
+  const ids = Object.values(options.ranges).reduce((sum, r) => sum + r.max - r.min, 0);
+  return { seconds, ids, cpu: exitedCpuSeconds(lean.proc), peakRssMb: rss.peak };
+}
+
+export interface SimulatorProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The WG simulator (`bun run sim`) in a process of its own, so its CPU is
+ * counted apart from the benchmark driving the run.
+ */
+export async function startSimulatorProcess(options: { seed: number; day: string; keys: string[] }): Promise<SimulatorProcess> {
+  const sim = spawnProc([
+    "bun", "tests/support/wg-sim/main.ts", "--port", "0", "--seed", String(options.seed), "--day", options.day, "--keys", options.keys.join(","),
+  ]);
+  const url = (await sim.waitFor(/ at (http:\/\/\S+)/, 30_000))[1]!;
+  return {
+    url,
+    pid: sim.proc.pid,
+    async stop() {
+      sim.kill("SIGTERM");
+      await sim.exited;
+    },
+  };
 }
