@@ -28,10 +28,10 @@ interface ProcStat {
 }
 
 /** The fields after the command name (which may hold spaces and parentheses). */
-function readStat(pid: number): ProcStat | undefined {
+function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    text = readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
@@ -155,5 +155,54 @@ export class PgCpuMeter {
     let total = postmaster.self + postmaster.children;
     for (const pid of this.aliveNow) total += readStat(pid)?.self ?? 0;
     return total;
+  }
+}
+
+/**
+ * CPU seconds per thread name of a live process (main JS thread `bun`, DB
+ * helper Workers, JIT, GC, mimalloc's scavenger, the HTTP client thread),
+ * sampled a few times a second so that threads which end before the process
+ * (a Worker that was stopped) are still counted up to their last sample.
+ */
+export class ThreadSampler {
+  private readonly threads = new Map<number, { name: string; cpu: number }>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 100,
+  ) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private sample(): void {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${this.pid}/task`);
+    } catch {
+      return;
+    }
+    for (const entry of tids) {
+      const tid = Number(entry);
+      const stat = readStat(tid, `/proc/${this.pid}/task/${tid}/stat`);
+      if (!stat) continue;
+      let name = this.threads.get(tid)?.name;
+      if (name === undefined) {
+        try {
+          name = readFileSync(`/proc/${this.pid}/task/${tid}/comm`, "utf8").trim();
+        } catch {
+          continue;
+        }
+      }
+      this.threads.set(tid, { name, cpu: stat.self });
+    }
+  }
+
+  /** Seconds by thread name, largest first. */
+  stop(): [name: string, seconds: number][] {
+    clearInterval(this.timer);
+    const byName = new Map<string, number>();
+    for (const { name, cpu } of this.threads.values()) byName.set(name, (byName.get(name) ?? 0) + cpu);
+    return [...byName].sort((a, b) => b[1] - a[1]);
   }
 }

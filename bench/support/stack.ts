@@ -9,9 +9,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../server/src/db/embedded";
 import { openClient } from "../../server/src/db/client";
-import { addToken, spawnProc, startClient, type Proc } from "../../tests/support/processes";
+import { addToken, spawnProc, type Proc } from "../../tests/support/processes";
 import { databaseUrl } from "../../tests/support/db";
-import { exitedCpuSeconds } from "./cpu";
+import { exitedCpuSeconds, ThreadSampler } from "./cpu";
+
+/**
+ * `bun`, or with WOTC_BENCH_CPU_PROF=DIR set, `bun --cpu-prof` writing
+ * DIR/<role>.cpuprofile and a grep-friendly DIR/<role>.md when the process exits.
+ */
+function bun(role: string): string[] {
+  const dir = process.env.WOTC_BENCH_CPU_PROF;
+  if (!dir) return ["bun"];
+  return ["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}`];
+}
 
 export interface BenchDatabase {
   cluster: EmbeddedPostgres;
@@ -140,7 +150,7 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   const env = { DATABASE_URL: options.databaseUrl };
   const token = await addToken(configPath, "bench", env);
   const spawnedAt = performance.now();
-  const server: Proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, "--date", options.date], env);
+  const server: Proc = spawnProc([...bun("server"), "server/src/main.ts", "--config", configPath, "--date", options.date], env);
   const port = (await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1];
   const url = `http://127.0.0.1:${port}`;
   await server.waitFor(/starting run|resuming run/, 60_000);
@@ -154,8 +164,11 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
     options.onStatus?.(status);
   }, 1000);
 
+  const threads = process.env.WOTC_BENCH_THREADS ? new ThreadSampler(server.proc.pid) : undefined;
   const started = performance.now();
-  const clients = Array.from({ length: options.clients }, (_, i) => startClient(url, token, `bench-${i + 1}`));
+  const clients = Array.from({ length: options.clients }, (_, i) =>
+    spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", token, "--name", `bench-${i + 1}`]),
+  );
   const code = await server.exited;
   const seconds = (performance.now() - started) / 1000;
   const processSeconds = (performance.now() - spawnedAt) / 1000;
@@ -166,6 +179,10 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   if (code !== 0) throw new Error(`server exited ${code}:\n${server.output().slice(-3000)}`);
   const ids = Object.values(options.ranges).reduce((sum, r) => sum + r.max - r.min, 0);
   const cpu = { server: exitedCpuSeconds(server.proc), clients: clients.map((c) => exitedCpuSeconds(c.proc)) };
+  if (threads) {
+    const byName = threads.stop().map(([name, s]) => `${name} ${s.toFixed(2)}`);
+    console.log(`server CPU s by thread (WOTC_BENCH_THREADS; last sample before each thread ended): ${byName.join(", ")}`);
+  }
   return {
     seconds,
     processSeconds,
@@ -197,7 +214,7 @@ export interface LeanRunResult {
 /** The lean reference loop (bench/support/lean-loop.ts) as one process, over the same work as runCrawl. */
 export async function runLean(options: LeanRunOptions): Promise<LeanRunResult> {
   const started = performance.now();
-  const lean = spawnProc(["bun", "bench/support/lean-loop.ts", JSON.stringify(options)]);
+  const lean = spawnProc([...bun("lean"), "bench/support/lean-loop.ts", JSON.stringify(options)]);
   const rss = new RssSampler(lean.proc.pid, 500).start();
   const code = await lean.exited;
   const seconds = (performance.now() - started) / 1000;
@@ -219,7 +236,7 @@ export interface SimulatorProcess {
  */
 export async function startSimulatorProcess(options: { seed: number; day: string; keys: string[] }): Promise<SimulatorProcess> {
   const sim = spawnProc([
-    "bun", "tests/support/wg-sim/main.ts", "--port", "0", "--seed", String(options.seed), "--day", options.day, "--keys", options.keys.join(","),
+    ...bun("simulator"), "tests/support/wg-sim/main.ts", "--port", "0", "--seed", String(options.seed), "--day", options.day, "--keys", options.keys.join(","),
   ]);
   const url = (await sim.waitFor(/ at (http:\/\/\S+)/, 30_000))[1]!;
   return {
