@@ -5,7 +5,9 @@
  */
 import * as v from "valibot";
 import type { ClientSettings } from "@wotc/schema/wire/register";
-import { RETRYABLE_WG_ERRORS, WgAccountInfoResponse, type WgPlayer } from "@wotc/schema/wg";
+import type { PlayerRow } from "@wotc/schema/player";
+import { describeWgPlayerIssue, wgPlayerRow } from "@wotc/schema/player-code";
+import { RETRYABLE_WG_ERRORS, WG_ACCOUNT_KEY, WgAccountInfoEnvelope } from "@wotc/schema/wg";
 import { Backoff, type BackoffPolicy } from "./backoff";
 import { type Clock, sleep, systemClock } from "./clock";
 import type { RateLimiter } from "./rate-limiter";
@@ -30,16 +32,16 @@ export interface WgCallerDeps {
 export type WgOutcome =
   | {
       kind: "ok";
-      /** Existing accounts among the requested IDs (null entries dropped). */
-      players: WgPlayer[];
+      /** Rows of the existing accounts among the requested IDs (null entries dropped), ready to send. */
+      rows: PlayerRow[];
       /** Keys WG returned that were not requested, or whose account_id disagrees with the key. */
       strays: string[];
       attempts: number;
     }
   | { kind: "failed"; reason: string; attempts: number };
 
-type Attempt =
-  | { kind: "ok"; data: Record<string, WgPlayer | null> }
+export type Attempt =
+  | { kind: "ok"; rows: PlayerRow[]; strays: string[] }
   | { kind: "retry"; retry: RetryKind; reason: string }
   | { kind: "fatal"; reason: string };
 
@@ -86,14 +88,13 @@ export class WgCaller {
       this.counters.requests++;
       let result: Attempt;
       try {
-        result = await this.attempt(url, signal);
+        result = await this.attempt(url, ids, signal);
       } finally {
         permit();
       }
-      if (result.kind === "ok") result = leftOutAccounts(result.data, ids) ?? result;
       if (result.kind === "ok") {
         this.counters.ids += ids.length;
-        return { ...pickRequested(result.data, ids), attempts: attempt };
+        return { ...result, attempts: attempt };
       }
       if (result.kind === "fatal") return { kind: "failed", reason: clip(result.reason), attempts: attempt };
       if (result.retry === "rate-limited") {
@@ -109,7 +110,7 @@ export class WgCaller {
     return { kind: "failed", reason: clip(`gave up after ${maxAttempts} attempts; last: ${lastReason}`), attempts: maxAttempts };
   }
 
-  private async attempt(url: string, signal?: AbortSignal): Promise<Attempt> {
+  private async attempt(url: string, ids: readonly number[], signal?: AbortSignal): Promise<Attempt> {
     const timeoutMs = this.deps.settings.requestTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -140,12 +141,12 @@ export class WgCaller {
         : { kind: "retry", retry: "bad-json", reason: `malformed JSON (${body.length} bytes)` };
     }
 
-    const parsed = v.safeParse(WgAccountInfoResponse, json);
+    const parsed = v.safeParse(WgAccountInfoEnvelope, json);
     if (!parsed.success) {
       return { kind: "retry", retry: "bad-shape", reason: `unexpected response: ${firstIssue(parsed.issues)}` };
     }
     const answer = parsed.output;
-    if (answer.status === "ok") return { kind: "ok", data: answer.data };
+    if (answer.status === "ok") return readPlayers(answer.data, ids, answer.meta?.count);
     const { code, message, field, value } = answer.error;
     const reason = `WG error ${code} ${message}${field ? ` (field ${field}${value != null ? `=${value}` : ""})` : ""}`;
     if (!RETRYABLE_WG_ERRORS.has(message)) return { kind: "fatal", reason };
@@ -158,34 +159,65 @@ export class WgCaller {
 }
 
 /**
- * WG answers every requested id, with null for accounts that do not exist; an
- * answer without some of them is broken, and writing it would lose those
- * players for the day.
+ * Reads the requested ids out of `data`: each entry is checked and encoded in
+ * one step (wgPlayerRow), and an account_id that disagrees with its key makes
+ * the entry a stray. WG answers every requested id, with null for accounts
+ * that do not exist; an answer without some of them is broken, and writing it
+ * would lose those players for the day.
+ *
+ * Looking the ids up is 15x cheaper than walking the keys (JSC stores numeric
+ * keys as indices; `for…in` turns every one back into a string). The keys are
+ * walked only when `meta.count` says there are more of them than we found, to
+ * name the strays and check their shape: nothing but a requested id is ever
+ * read into a row, so a lying count can at worst hide a stray from the warning.
  */
-function leftOutAccounts(data: Record<string, WgPlayer | null>, ids: readonly number[]): Attempt | undefined {
+export function readPlayers(data: Record<string, unknown>, ids: readonly number[], metaCount?: number): Attempt {
+  const asked = ascendingUnique(ids);
+  const rows: PlayerRow[] = [];
+  const strays: string[] = [];
   let missing = 0;
   let example: number | undefined;
-  for (const id of ids) {
-    if (!(String(id) in data)) {
+  for (const id of asked) {
+    const player = data[id];
+    if (player === undefined) {
       missing++;
       example ??= id;
+      continue;
+    }
+    if (player === null) continue;
+    const row = wgPlayerRow(player);
+    if (row === undefined) return badShape(playerIssue(player, String(id)));
+    if (row[0] === id) rows.push(row);
+    else strays.push(String(id));
+  }
+  if (missing > 0) return badShape(`the answer left out ${missing} of ${asked.length} requested accounts (e.g. ${example})`, false);
+  if (metaCount !== asked.length) {
+    const requested = new Set(asked);
+    for (const key in data) {
+      if (!WG_ACCOUNT_KEY.test(key)) return badShape(`data.${key}: Invalid format: Expected ${WG_ACCOUNT_KEY} but received "${key}"`);
+      // "05000" is another key than "5000": only the canonical spelling answered a requested id
+      if (key.charCodeAt(0) !== 48 && requested.has(Number(key))) continue;
+      const player = data[key];
+      if (player !== null && wgPlayerRow(player) === undefined) return badShape(playerIssue(player, key));
+      strays.push(key);
     }
   }
-  if (missing === 0) return undefined;
-  return { kind: "retry", retry: "bad-shape", reason: `the answer left out ${missing} of ${ids.length} requested accounts (e.g. ${example})` };
+  return { kind: "ok", rows, strays };
 }
 
-function pickRequested(data: Record<string, WgPlayer | null>, ids: readonly number[]) {
-  const requested = new Set(ids);
-  const players: WgPlayer[] = [];
-  const strays: string[] = [];
-  for (const key in data) {
-    const id = Number(key);
-    const player = data[key];
-    if (!requested.has(id) || (player !== null && player.account_id !== id)) strays.push(key);
-    else if (player !== null) players.push(player);
-  }
-  return { kind: "ok" as const, players, strays };
+function playerIssue(player: unknown, key: string): string {
+  const issue = describeWgPlayerIssue(player, ["data", key]);
+  return issue ? `${issue.path.join(".")}: ${issue.message}` : `data.${key}: malformed player`;
+}
+
+/** A batch's ids already are; anything else is made so (a repeated id must not give two rows). */
+function ascendingUnique(ids: readonly number[]): readonly number[] {
+  for (let i = 1; i < ids.length; i++) if (!(ids[i - 1]! < ids[i]!)) return [...new Set(ids)].sort((a, b) => a - b);
+  return ids;
+}
+
+function badShape(detail: string, unexpected = true): Attempt {
+  return { kind: "retry", retry: "bad-shape", reason: unexpected ? `unexpected response: ${detail}` : detail };
 }
 
 function looksLikeHtml(body: string): boolean {

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { WG_FIELDS } from "@wotc/schema/player";
-import { WgAccountInfoResponse } from "@wotc/schema/wg";
+import { WgAccountInfoEnvelope } from "@wotc/schema/wg";
+import { wgPlayerRow } from "@wotc/schema/player-code";
 import * as v from "valibot";
 import { playerOn } from "../support/wg-sim/model.ts";
 import { type RunningSimulator, startSimulator } from "../support/wg-sim/server.ts";
@@ -43,7 +44,9 @@ describe("account/info", () => {
     const nulls = Object.values(body.data).filter((p) => p === null).length;
     expect(nulls).toBeGreaterThan(20);
     expect(nulls).toBeLessThan(80);
-    expect(v.safeParse(WgAccountInfoResponse, body).success).toBe(true);
+    // what the client checks: the envelope, then every entry null or a player it can encode
+    expect(v.safeParse(WgAccountInfoEnvelope, body).success).toBe(true);
+    expect(Object.values(body.data).filter((p) => p !== null && wgPlayerRow(p) === undefined)).toEqual([]);
   });
 
   test("an ID asked twice is answered once", async () => {

@@ -2,9 +2,10 @@
  * Gathers accepted results into chunks of about `chunkRows` player rows, so the
  * database sees a few large statements instead of one per batch.
  */
-import { consoleOf, type PlayerRow } from "@wotc/schema/player";
+import { emptyColumns, type PlayerColumns, type PlayerRow } from "@wotc/schema/player";
+import { appendRows } from "@wotc/schema/player-code";
 import type { Batch } from "@wotc/schema/wire/messages";
-import { emptyColumns, type ChunkBatch, type IngestChunk, type PlayerColumns } from "../db/messages";
+import type { ChunkBatch, IngestChunk } from "../db/messages";
 
 export interface BuiltChunk {
   chunk: IngestChunk;
@@ -33,23 +34,8 @@ export class ChunkBuilder {
 
   /** Adds a validated result; returns a chunk when one is full. */
   add(batch: Batch, rows: readonly PlayerRow[]): BuiltChunk | undefined {
-    const p = this.players;
-    let maxAccountId: number | null = null;
-    for (const row of rows) {
-      p.accountId.push(row[0]);
-      p.nickname.push(row[1]);
-      p.console.push(consoleOf(row[1], batch.platform));
-      p.createdAt.push(row[2]);
-      p.lastBattleTime.push(row[3]);
-      p.updatedAt.push(row[4]);
-      p.battles.push(row[5]);
-      p.spotted.push(row[6]);
-      p.wins.push(row[7]);
-      p.damageDealt.push(row[8]);
-      p.frags.push(row[9]);
-      p.droppedCapturePoints.push(row[10]);
-      if (maxAccountId === null || row[0] > maxAccountId) maxAccountId = row[0];
-    }
+    // the copy is generated from schema/player.ts' PLAYER_FIELDS (row position → column)
+    const maxAccountId = appendRows(this.players, rows, batch.platform);
     this.batches.push({ platform: batch.platform, start: batch.start, end: batch.end, found: rows.length, maxAccountId });
     this.batchIds.push(batch.id);
     return this.rows >= this.chunkRows || this.size >= this.chunkBatches ? this.take() : undefined;

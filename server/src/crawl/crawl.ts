@@ -7,6 +7,9 @@
 import type { ClientMessage } from "@wotc/schema/wire/messages";
 import type { ServerConfig } from "@wotc/schema/config";
 import type { PlayerRow } from "@wotc/schema/player";
+// What PostgreSQL would refuse in a row (schema/player.ts' SQL types). Refused here, the row
+// costs its sender a strike; written, it would fail the whole chunk for every client in it.
+import { unstorableField } from "@wotc/schema/player-code";
 import type { PoolEvents } from "../db/pool";
 import type { IngestChunk } from "../db/messages";
 import type { LeaseBook } from "../plan/lease-book";
@@ -257,21 +260,4 @@ export class Crawl implements WorkHandler {
     this.state = next;
     if (next === "complete") this.completion.resolve();
   }
-}
-
-/** PlayerRow positions stored in int4 columns (battles, spotted, wins, frags, dropped_capture_points). */
-const INT4_FIELDS: readonly [number, string][] = [[5, "battles"], [6, "spotted"], [7, "wins"], [9, "frags"], [10, "dropped_capture_points"]];
-const INT4_MAX = 2 ** 31 - 1;
-
-/**
- * What PostgreSQL would refuse in this row. Refused here, the row costs its
- * sender a strike; written, it would fail the whole chunk and every other
- * client's batches in it would have to be crawled again.
- */
-function unstorableField(row: PlayerRow): string | undefined {
-  for (const [index, name] of INT4_FIELDS) {
-    if (row[index] as number > INT4_MAX) return `${name} ${row[index]} is over ${INT4_MAX}`;
-  }
-  if (row[1].includes("\u0000")) return "nickname contains a NUL character";
-  return undefined;
 }

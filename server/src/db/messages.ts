@@ -3,23 +3,10 @@
  * workers (Bun Workers, one PostgreSQL connection each). Nothing else in the
  * server talks to the write path.
  */
-import type { Platform } from "@wotc/schema/player";
+import type { Platform, PlayerColumns } from "@wotc/schema/player";
 
-/** Player rows in columns: cheap to structured-clone and ready for `unnest`. */
-export interface PlayerColumns {
-  accountId: number[];
-  nickname: string[];
-  console: Platform[];
-  createdAt: number[]; // unix seconds
-  lastBattleTime: number[]; // unix seconds, 0 when the account never played
-  updatedAt: number[]; // unix seconds
-  battles: number[];
-  spotted: number[];
-  wins: number[];
-  damageDealt: number[];
-  frags: number[];
-  droppedCapturePoints: number[];
-}
+/** Player rows in columns, one array per field of schema/player.ts' PLAYER_FIELDS plus the platform. */
+export type { PlayerColumns } from "@wotc/schema/player";
 
 /** A batch whose rows are in the chunk; written to `run_batches` in the same transaction. */
 export interface ChunkBatch {
@@ -50,19 +37,4 @@ export type FromHelper =
   | { type: "rejected"; chunkId: number; error: string }
   | { type: "stopped" };
 
-export function emptyColumns(): PlayerColumns {
-  return {
-    accountId: [],
-    nickname: [],
-    console: [],
-    createdAt: [],
-    lastBattleTime: [],
-    updatedAt: [],
-    battles: [],
-    spotted: [],
-    wins: [],
-    damageDealt: [],
-    frags: [],
-    droppedCapturePoints: [],
-  };
-}
+export { emptyColumns } from "@wotc/schema/player";

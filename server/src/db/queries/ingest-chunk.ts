@@ -1,6 +1,7 @@
 import type { ChunkBatch, IngestChunk, PlayerColumns } from "../messages.ts";
 import type { Sql } from "../client.ts";
 import { assertRunDate } from "./run-date.ts";
+import { PLAYER_FIELDS } from "@wotc/schema/player";
 
 export interface IngestResult {
   /** Player rows written (after removing repeated account ids). */
@@ -97,12 +98,16 @@ export async function ingestChunk(sql: Sql, chunk: IngestChunk): Promise<IngestR
   }
 }
 
+/** Every column a chunk carries: the row's fields and the platform. */
+const COLUMN_NAMES = [...PLAYER_FIELDS.map((f) => f.name), "console"];
+
 /** The columns with each account id once (its last row wins) and in ascending order. */
 export function uniqueSortedPlayers(c: PlayerColumns): PlayerColumns {
   const n = c.accountId.length;
-  for (const [name, column] of Object.entries(c)) {
-    if ((column as unknown[]).length !== n) {
-      throw new Error(`ingest chunk: players.${name} has ${(column as unknown[]).length} values but players.accountId has ${n}`);
+  for (const name of COLUMN_NAMES) {
+    const column = (c as Record<string, unknown[] | undefined>)[name];
+    if (column?.length !== n) {
+      throw new Error(`ingest chunk: players.${name} has ${column?.length ?? "no"} values but players.accountId has ${n}`);
     }
   }
   let ascending = true;
@@ -112,21 +117,13 @@ export function uniqueSortedPlayers(c: PlayerColumns): PlayerColumns {
   const lastIndex = new Map<number, number>();
   for (let i = 0; i < n; i++) lastIndex.set(c.accountId[i]!, i);
   const order = [...lastIndex.values()].sort((a, b) => c.accountId[a]! - c.accountId[b]!);
-  const pick = <T>(column: T[]): T[] => order.map((i) => column[i]!);
-  return {
-    accountId: pick(c.accountId),
-    nickname: pick(c.nickname),
-    console: pick(c.console),
-    createdAt: pick(c.createdAt),
-    lastBattleTime: pick(c.lastBattleTime),
-    updatedAt: pick(c.updatedAt),
-    battles: pick(c.battles),
-    spotted: pick(c.spotted),
-    wins: pick(c.wins),
-    damageDealt: pick(c.damageDealt),
-    frags: pick(c.frags),
-    droppedCapturePoints: pick(c.droppedCapturePoints),
-  };
+  // every column of schema/player.ts' PlayerColumns, whatever the table lists
+  const picked: Record<string, unknown[]> = {};
+  for (const name of COLUMN_NAMES) {
+    const column = (c as Record<string, unknown[]>)[name]!;
+    picked[name] = order.map((i) => column[i]);
+  }
+  return picked as PlayerColumns;
 }
 
 /** Sorted by (platform, start) for the same reason as the players: a fixed lock order. */
