@@ -1,8 +1,10 @@
 /**
  * The lean reference of `bench e2e` and `bench full-day`: the simplest
  * fetch → parse → write loop over the same work, in one Bun process. No
- * leases, no WebSocket, no validation beyond JSON.parse: what our system
- * costs on top of this is what its parts add.
+ * leases, no WebSocket, no valibot: what our system costs on top of this is
+ * what its parts add. Players are decoded into rows and copied into columns
+ * by the same generated code as the client and server use (schema/player-code.ts),
+ * so no field is spelled out here.
  *
  * 100-ID batches, IN_FLIGHT requests at once, rows gathered into chunks of
  * CHUNK_ROWS and written by the server's own `ingestChunk` (the same `unnest`
@@ -13,7 +15,8 @@
  * This file is an entry point (spawned by bench/support/stack.ts):
  *   bun bench/support/lean-loop.ts '{"databaseUrl":…,"apiBase":…,"applicationId":…,"date":…,"ranges":{…}}'
  */
-import { consoleOf, type Platform, WG_FIELDS } from "@wotc/schema/player";
+import { type Platform, type PlayerRow, WG_FIELDS } from "@wotc/schema/player";
+import { appendRows, wgPlayerRow } from "@wotc/schema/player-code";
 import { openClient } from "../../server/src/db/client";
 import { emptyColumns, type IngestChunk } from "../../server/src/db/messages";
 import { migrateDatabase } from "../../server/src/db/migrate";
@@ -66,31 +69,20 @@ async function fetcher(): Promise<void> {
     for (let id = start; id < end; id++) ids.push(id);
     const body: any = await (await fetch(prefix + ids.join(",") + suffix)).json();
     if (body.status !== "ok") throw new Error(`WG answered ${JSON.stringify(body.error)} for [${start}, ${end})`);
-    const p = chunk.players;
-    let found = 0;
-    let maxAccountId: number | null = null;
-    for (const key in body.data) {
-      const player = body.data[key];
-      if (player === null) continue;
-      const all = player.statistics.all;
-      p.accountId.push(player.account_id);
-      p.nickname.push(player.nickname);
-      p.console.push(consoleOf(player.nickname, platform));
-      p.createdAt.push(player.created_at);
-      p.lastBattleTime.push(player.last_battle_time ?? 0);
-      p.updatedAt.push(player.updated_at);
-      p.battles.push(all.battles);
-      p.spotted.push(all.spotted);
-      p.wins.push(all.wins);
-      p.damageDealt.push(all.damage_dealt);
-      p.frags.push(all.frags);
-      p.droppedCapturePoints.push(all.dropped_capture_points);
-      found++;
-      if (maxAccountId === null || player.account_id > maxAccountId) maxAccountId = player.account_id;
+    // the rows a client would send (schema/player-code.ts), straight into the chunk's columns
+    const rows: PlayerRow[] = [];
+    for (let id = start; id < end; id++) {
+      const player = body.data[id];
+      if (player === null || player === undefined) continue;
+      const row = wgPlayerRow(player);
+      if (!row) throw new Error(`WG sent a malformed player for ${id}`);
+      rows.push(row);
     }
+    const found = rows.length;
+    const maxAccountId = appendRows(chunk.players, rows, platform);
     chunk.batches.push({ platform, start, end, found, maxAccountId });
     players += found;
-    if (p.accountId.length >= CHUNK_ROWS) await flush();
+    if (chunk.players.accountId.length >= CHUNK_ROWS) await flush();
   }
 }
 
