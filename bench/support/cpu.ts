@@ -206,3 +206,41 @@ export class ThreadSampler {
     return [...byName].sort((a, b) => b[1] - a[1]);
   }
 }
+
+/** CPU seconds by thread name of a live process between construction and stop(). */
+export class ThreadWindow {
+  private readonly before: Map<number, { name: string; cpu: number }>;
+
+  constructor(private readonly pid: number) {
+    this.before = threadsOf(pid);
+  }
+
+  stop(): [name: string, seconds: number][] {
+    const byName = new Map<string, number>();
+    for (const [tid, { name, cpu }] of threadsOf(this.pid)) {
+      byName.set(name, (byName.get(name) ?? 0) + cpu - (this.before.get(tid)?.cpu ?? 0));
+    }
+    return [...byName].sort((a, b) => b[1] - a[1]);
+  }
+}
+
+function threadsOf(pid: number): Map<number, { name: string; cpu: number }> {
+  const threads = new Map<number, { name: string; cpu: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const entry of tids) {
+    const tid = Number(entry);
+    const stat = readStat(tid, `/proc/${pid}/task/${tid}/stat`);
+    if (!stat) continue;
+    let name = "?";
+    try {
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+    } catch {}
+    threads.set(tid, { name, cpu: stat.self });
+  }
+  return threads;
+}

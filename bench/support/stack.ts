@@ -12,6 +12,7 @@ import { openClient } from "../../server/src/db/client";
 import { addToken, spawnProc, type Proc } from "../../tests/support/processes";
 import { databaseUrl } from "../../tests/support/db";
 import { exitedCpuSeconds, ThreadSampler } from "./cpu";
+import type { SimulatorStats, StartOptions } from "../../tests/support/wg-sim/server";
 
 /**
  * `bun`, or with WOTC_BENCH_CPU_PROF=DIR set, `bun --cpu-prof` writing
@@ -119,6 +120,8 @@ export interface CrawlRunOptions {
   rssEveryMs?: number;
   /** Called every second with the server's /api/status while the run lasts. */
   onStatus?: (status: any) => void;
+  /** Called once the client processes are spawned, with their pids. */
+  onClients?: (pids: number[]) => void;
 }
 
 export interface CrawlRunResult {
@@ -169,6 +172,7 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   const clients = Array.from({ length: options.clients }, (_, i) =>
     spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", token, "--name", `bench-${i + 1}`]),
   );
+  options.onClients?.(clients.map((c) => c.proc.pid));
   const code = await server.exited;
   const seconds = (performance.now() - started) / 1000;
   const processSeconds = (performance.now() - spawnedAt) / 1000;
@@ -245,6 +249,43 @@ export async function startSimulatorProcess(options: { seed: number; day: string
     async stop() {
       sim.kill("SIGTERM");
       await sim.exited;
+    },
+  };
+}
+
+export interface SimulatorThread {
+  url: string;
+  stats(): Promise<SimulatorStats>;
+  stop(): Promise<void>;
+}
+
+/** The simulator in a Worker of this process (bench/support/sim-worker.ts), its statistics a message away. */
+export async function startSimulatorThread(options: StartOptions): Promise<SimulatorThread> {
+  const worker = new Worker(new URL("./sim-worker.ts", import.meta.url).href);
+  const next = (type: string) =>
+    new Promise<any>((resolve) => {
+      const listener = (event: MessageEvent) => {
+        if (event.data?.type !== type) return;
+        worker.removeEventListener("message", listener);
+        resolve(event.data);
+      };
+      worker.addEventListener("message", listener);
+    });
+  const started = next("started");
+  worker.postMessage({ type: "start", options });
+  const { url } = await started;
+  return {
+    url,
+    async stats() {
+      const reply = next("stats");
+      worker.postMessage({ type: "stats" });
+      return (await reply).stats;
+    },
+    async stop() {
+      const stopped = next("stopped");
+      worker.postMessage({ type: "stop" });
+      await stopped;
+      worker.terminate();
     },
   };
 }

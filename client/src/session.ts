@@ -147,7 +147,7 @@ export class Session {
         this.worker.add(message.batches);
         break;
       case "rate":
-        this.deps.limiter.configure(message.rps, message.inFlight);
+        this.deps.limiter.configure(message.rps, message.inFlight, message.phase);
         this.deps.log.info(`rate share now ${describeRate(message.rps)}, ${message.inFlight} batches in flight`);
         break;
       case "wait":
@@ -196,7 +196,8 @@ export class Session {
       `progress: ${stats.batchesDone} batches done, ${stats.batchesFailed} failed · ` +
         `${Math.round(stats.idsPerSecond)} IDs/s · ${stats.requestsPerSecond} req/s · ` +
         `${stats.retries} retries${retries ? ` (${retries})` : ""} · ` +
-        `${this.worker.size} held · pace ${describeRate(limiter.currentRate())}`,
+        `${this.worker.size} held · pace ${describeRate(limiter.currentRate())}` +
+        (limiter.currentRate() === null ? "" : ` (1 s window + ${Math.round(limiter.currentMarginMs())} ms)`),
     );
   }
 }

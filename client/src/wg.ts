@@ -112,18 +112,29 @@ export class WgCaller {
 
   private async attempt(url: string, ids: readonly number[], signal?: AbortSignal): Promise<Attempt> {
     const timeoutMs = this.deps.settings.requestTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // A timer cleared when the answer is in, not AbortSignal.timeout: that one fires 15 s later for
+    // every request, and each wake-up of an otherwise idle client costs Bun an allocator sweep.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = this.clock.setTimer(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
     let status: number;
     let body: string;
     try {
-      const response = await this.fetch(url, { signal: combined });
+      const response = await this.fetch(url, { signal: controller.signal });
       status = response.status;
       body = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) return { kind: "retry", retry: "timeout", reason: `no answer within ${timeoutMs} ms` };
+      if (timedOut) return { kind: "retry", retry: "timeout", reason: `no answer within ${timeoutMs} ms` };
       return { kind: "retry", retry: "network", reason: `network error: ${describe(error)}` };
+    } finally {
+      this.clock.clearTimer(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
 
     const html = looksLikeHtml(body);

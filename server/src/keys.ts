@@ -1,15 +1,36 @@
 /**
  * Which WG key each client uses, and its share of that key's rate. WG limits
- * requests per key, so clients holding the same key split its requests/s, and
- * the split is recomputed whenever one joins or leaves.
+ * requests per key — or, for standalone keys, per public address
+ * (`countedPer: "address"`) — so the clients that really share one limit
+ * split its requests/s, and the split is recomputed whenever one joins or
+ * leaves.
+ *
+ * The split is in whole requests: a key of 20 requests/s held by three
+ * clients gives 7, 7 and 6 (in the order they joined), not 6.67 each. A
+ * client that never sends more than its share in any window of a second then
+ * keeps the sum under the key's limit in every window, however the clients'
+ * requests line up, under a token bucket and under a strict sliding window
+ * alike (client/src/rate-limiter.ts). Only when a key has fewer requests/s
+ * than holders do the shares become fractions, and then no split can promise
+ * that. Each holder also gets a phase, its place in the group (i / n), so
+ * that clients told at the same moment start their request slots spread over
+ * the interval instead of together.
  */
 import type { WgKey } from "@wotc/schema/config";
 
+export interface Share {
+  /** Requests/s for the holder; null = no limit. */
+  rps: number | null;
+  /** Offset of its request slots within one interval, 0 <= phase < 1. */
+  phase: number;
+}
+
 export class KeyRing {
-  private readonly holders: Set<string>[];
+  /** Per key: session id → the address it connected from, in the order they joined. */
+  private readonly holders: Map<string, string>[];
 
   constructor(readonly keys: readonly WgKey[]) {
-    this.holders = keys.map(() => new Set());
+    this.holders = keys.map(() => new Map());
   }
 
   /**
@@ -27,8 +48,8 @@ export class KeyRing {
     return best;
   }
 
-  join(keyIndex: number, sessionId: string): void {
-    this.holders[keyIndex]!.add(sessionId);
+  join(keyIndex: number, sessionId: string, address = ""): void {
+    this.holders[keyIndex]!.set(sessionId, address);
   }
 
   leave(keyIndex: number, sessionId: string): void {
@@ -36,13 +57,40 @@ export class KeyRing {
   }
 
   holdersOf(keyIndex: number): ReadonlySet<string> {
-    return this.holders[keyIndex]!;
+    return new Set(this.holders[keyIndex]!.keys());
   }
 
-  /** Requests/s for one holder of the key (as if `extra` more clients held it); null = no limit. */
-  share(keyIndex: number, extra = 0): number | null {
+  /** The share and phase of `holder`, a session holding the key. */
+  shareOf(keyIndex: number, holder: string): Share {
+    const group = this.groupOf(keyIndex, this.holders[keyIndex]!.get(holder) ?? "");
+    const place = Math.max(0, group.indexOf(holder));
+    return { rps: this.split(keyIndex, group.length, place), phase: place / Math.max(1, group.length) };
+  }
+
+  /**
+   * Requests/s for a client about to join from `address` (it would be the
+   * last of its group), as register answers before the socket opens; with
+   * `extra` 0, the smallest share of a current holder. null = no limit.
+   */
+  share(keyIndex: number, extra = 0, address = ""): number | null {
+    const size = this.groupOf(keyIndex, address).length + extra;
+    return this.split(keyIndex, Math.max(1, size), Math.max(0, size - 1));
+  }
+
+  /** The holders that count against the same limit as a client from `address`. */
+  private groupOf(keyIndex: number, address: string): string[] {
+    const perAddress = this.keys[keyIndex]!.countedPer === "address";
+    const group: string[] = [];
+    for (const [id, from] of this.holders[keyIndex]!) if (!perAddress || from === address) group.push(id);
+    return group;
+  }
+
+  /** The share of the holder at `place` among `size`: whole requests while there are enough, fractions below. */
+  private split(keyIndex: number, size: number, place: number): number | null {
     const rps = this.keys[keyIndex]!.rps;
     if (rps === null) return null;
-    return rps / Math.max(1, this.holders[keyIndex]!.size + extra);
+    const whole = Math.floor(rps);
+    if (whole < size) return rps / size;
+    return Math.floor(whole / size) + (place < whole % size ? 1 : 0);
   }
 }

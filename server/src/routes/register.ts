@@ -18,7 +18,7 @@ export function registerRoute(deps: { config: ServerConfig; hub: ClientHub; toke
     const keyIndex = hub.keyFor(name, address);
     if (keyIndex === undefined) return c.json({ error: `no WG key is configured for client ${name} (${address})` }, 403);
     // The share assumes this client will connect; the socket sends the exact share once it does.
-    const rps = hub.keys.share(keyIndex, 1);
+    const rps = hub.keys.share(keyIndex, 1, address);
     const settings: ClientSettings = {
       name,
       applicationId: config.wg.keys[keyIndex]!.applicationId,

@@ -67,7 +67,7 @@ export class ClientHub {
     const session = new ClientSession(`c${this.nextId++}`, identity.name, identity.tokenName, identity.address, keyIndex, socket, identity.tokenHash ?? "");
     this.sessions.set(session.id, session);
     this.counters.connections++;
-    this.keys.join(keyIndex, session.id);
+    this.keys.join(keyIndex, session.id, session.address);
     this.log(`client ${session.name} (${session.address}) connected`);
     this.resplit(keyIndex);
     if (this.work) this.work.fill(session);
@@ -167,15 +167,17 @@ export class ClientHub {
 
   /** Recomputes the rate share of every holder of a key and tells those whose share changed. */
   private resplit(keyIndex: number): void {
-    const rps = this.keys.share(keyIndex);
-    const inFlight = rps === null ? this.config.server.unlimitedInFlight : Math.ceil(rps) + this.config.server.extraInFlight;
     for (const id of this.keys.holdersOf(keyIndex)) {
       const session = this.sessions.get(id);
-      if (!session || (session.rps === rps && session.inFlight === inFlight)) continue;
+      // each holder's own share: whole requests split in join order, only among those really sharing a limit
+      const { rps, phase } = this.keys.shareOf(keyIndex, id);
+      const inFlight = rps === null ? this.config.server.unlimitedInFlight : Math.ceil(rps) + this.config.server.extraInFlight;
+      if (!session || (session.rps === rps && session.inFlight === inFlight && session.phase === phase)) continue;
       const grew = inFlight > session.inFlight;
       session.rps = rps;
       session.inFlight = inFlight;
-      session.send({ type: "rate", rps, inFlight });
+      session.phase = phase;
+      session.send({ type: "rate", rps, inFlight, phase });
       if (grew) this.work?.fill(session);
     }
   }
