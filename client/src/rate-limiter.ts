@@ -19,10 +19,8 @@
  *   sent under the larger one). A larger share applies one window later: the
  *   client that left may have sent its last requests just now, and WG still
  *   counts them.
- * - A phase from the server places the slots within the interval, counted from
- *   when it was told: holders told together interleave instead of bunching.
- *   Without a shared clock that is all a phase can mean, and it lasts only as
- *   long as the client keeps up with its slots.
+ * - Holders of one key may line their requests up (no phase: see
+ *   server/src/keys.ts); the per-window allotments hold the sum anyway.
  * - A REQUEST_LIMIT_EXCEEDED answer (at most one per cooldown counts, since
  *   the answers to requests already in flight report the same overload) does
  *   two things. It widens the window margin by `marginStepMs`: under a strict
@@ -88,8 +86,6 @@ export class RateLimiter {
   private share: number | null;
   private pace: Pace | null = null;
   private pendingRaise: { share: number; at: number } | null = null;
-  /** When the server's phase anchors the slots: slots fall on anchor + k x interval. */
-  private phaseAnchor: number | null = null;
   private maxConcurrent: number;
   private readonly clock: Clock;
   private readonly decreaseFactor: number;
@@ -133,11 +129,8 @@ export class RateLimiter {
     this.setShare(normaliseRps(rps));
   }
 
-  /**
-   * The server re-split the key's rate or changed the in-flight count.
-   * `phase` (0..1): where this client's slots sit in the interval, counted from now.
-   */
-  configure(rps: number | null, maxConcurrent: number, phase?: number): void {
+  /** The server re-split the key's rate or changed the in-flight count. */
+  configure(rps: number | null, maxConcurrent: number): void {
     const now = this.clock.now();
     this.maxConcurrent = Math.max(1, Math.floor(maxConcurrent));
     const next = normaliseRps(rps);
@@ -148,11 +141,6 @@ export class RateLimiter {
     } else {
       this.pendingRaise = null;
       this.setShare(next);
-    }
-    if (phase !== undefined && Number.isFinite(phase)) {
-      const pace = paceOf(raise ? next : this.share);
-      this.phaseAnchor = pace === null ? null : now + (phase - Math.floor(phase)) * intervalOf(pace, this.marginMs(now));
-      this.alignToPhase();
     }
     this.cancelTimer();
     this.pump();
@@ -217,16 +205,6 @@ export class RateLimiter {
   private setShare(share: number | null): void {
     this.share = share;
     this.pace = paceOf(share);
-    this.alignToPhase();
-  }
-
-  /** Moves the next slot onto the phase's grid (never earlier than the pace allows). */
-  private alignToPhase(): void {
-    if (this.phaseAnchor === null || this.pace === null) return;
-    const interval = intervalOf(this.pace, this.marginMs(this.clock.now()));
-    const earliest = this.lastSlot + interval;
-    const k = earliest > this.phaseAnchor ? Math.ceil((earliest - this.phaseAnchor) / interval) : 0;
-    this.lastSlot = this.phaseAnchor + k * interval - interval;
   }
 
   private fraction(now: number): number {

@@ -147,7 +147,7 @@ export class Session {
         this.worker.add(message.batches);
         break;
       case "rate":
-        this.deps.limiter.configure(message.rps, message.inFlight, message.phase);
+        this.deps.limiter.configure(message.rps, message.inFlight);
         this.deps.log.info(`rate share now ${describeRate(message.rps)}, ${message.inFlight} batches in flight`);
         break;
       case "wait":

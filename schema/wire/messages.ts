@@ -74,18 +74,8 @@ export type ClientMessage = v.InferOutput<typeof ClientMessage>;
 
 export const ServerMessage = v.variant("type", [
   v.strictObject({ type: v.literal("work"), batches: v.array(Batch) }),
-  /**
-   * The client's share of its key's rate changed (another client joined or left).
-   * `phase` (0 <= phase < 1): where this client's request slots sit within one
-   * interval (1/rps), counted from when the message arrived; every holder of the
-   * key is told at the same moment, so their requests interleave.
-   */
-  v.strictObject({
-    type: v.literal("rate"),
-    rps: v.nullable(v.number()),
-    inFlight: v.number(),
-    phase: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-  }),
+  /** The client's share of its key's rate changed (another client joined or left). */
+  v.strictObject({ type: v.literal("rate"), rps: v.nullable(v.number()), inFlight: v.number() }),
   /** No work to hand out now; the client waits and says why. */
   v.strictObject({ type: v.literal("wait"), reason: v.string() }),
   /** Today's run is complete; the server closes the socket after this. */

@@ -12,18 +12,17 @@
  * requests line up, under a token bucket and under a strict sliding window
  * alike (client/src/rate-limiter.ts). Only when a key has fewer requests/s
  * than holders do the shares become fractions, and then no split can promise
- * that. Each holder also gets a phase, its place in the group (i / n), so
- * that clients told at the same moment start their request slots spread over
- * the interval instead of together.
+ * that.
+ *
+ * No phase is handed out. Tried (each holder told i/n of the interval, counted
+ * from the rate message all were sent at once): three clients at 7 + 7 + 7
+ * still arrived as bunched as random phases would (20% of gaps under a quarter
+ * of the even spacing; random: 16%), since each client's pace drifts within
+ * seconds (late timers, margin, back-off), and clients on other machines reach
+ * WG with delays that differ by more than an interval anyway. The per-window
+ * split above does not need them.
  */
 import type { WgKey } from "@wotc/schema/config";
-
-export interface Share {
-  /** Requests/s for the holder; null = no limit. */
-  rps: number | null;
-  /** Offset of its request slots within one interval, 0 <= phase < 1. */
-  phase: number;
-}
 
 export class KeyRing {
   /** Per key: session id → the address it connected from, in the order they joined. */
@@ -60,11 +59,10 @@ export class KeyRing {
     return new Set(this.holders[keyIndex]!.keys());
   }
 
-  /** The share and phase of `holder`, a session holding the key. */
-  shareOf(keyIndex: number, holder: string): Share {
+  /** Requests/s for `holder`, a session holding the key; null = no limit. */
+  shareOf(keyIndex: number, holder: string): number | null {
     const group = this.groupOf(keyIndex, this.holders[keyIndex]!.get(holder) ?? "");
-    const place = Math.max(0, group.indexOf(holder));
-    return { rps: this.split(keyIndex, group.length, place), phase: place / Math.max(1, group.length) };
+    return this.split(keyIndex, group.length, Math.max(0, group.indexOf(holder)));
   }
 
   /**

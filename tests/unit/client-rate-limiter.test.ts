@@ -190,25 +190,6 @@ describe("rate limiter under a strict sliding window (fake clock)", () => {
     expect(starts.filter((t) => t < 1_250)).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000, 1_100, 1_200]);
     expect(starts.filter((t) => t >= 1_250 && t < 1_500)).toEqual([1_250, 1_300, 1_350, 1_400, 1_450]);
   });
-
-  test("a phase places the slots within the interval, counted from when it was told", async () => {
-    const clock = new ManualClock();
-    const limiters = [0, 1 / 3, 2 / 3].map((phase) => {
-      const limiter = new RateLimiter(null, 10, { clock, windowMarginMs: 0 });
-      limiter.configure(10, 10, phase);
-      return limiter;
-    });
-    const starts: number[][] = [[], [], []];
-    limiters.forEach((limiter, i) => {
-      for (let n = 0; n < 3; n++) void limiter.acquire().then((permit) => (starts[i]!.push(clock.now()), permit()));
-    });
-    await clock.advance(1_000);
-    expect(starts.map((list) => list.map(Math.round))).toEqual([
-      [0, 100, 200],
-      [33, 133, 233],
-      [67, 167, 267],
-    ]);
-  });
 });
 
 describe("rate limiter without a rate", () => {

@@ -50,29 +50,28 @@ describe("rate shares", () => {
   test("clients holding one key split its rate, and are re-told when one joins or leaves", () => {
     const hub = new ClientHub(config(), () => {});
     const a = fakeClient(hub, "a");
-    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22, phase: 0 });
+    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22 });
     const b = fakeClient(hub, "b");
-    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12, phase: 0 });
-    expect(b.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12, phase: 0.5 });
+    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
+    expect(b.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
     const special = fakeClient(hub, "special");
-    expect(special.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12, phase: 0 });
+    expect(special.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
     expect(a.rates()).toHaveLength(2); // a client on another key does not change the split
     hub.close(b.session, "gone");
-    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22, phase: 0 });
+    expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22 });
   });
 
-  test("the split is in whole requests that add up to the key's rate, each holder with its own phase", () => {
+  test("the split is in whole requests that add up to the key's rate", () => {
     const hub = new ClientHub(config(), () => {});
     const clients = ["a", "b", "c"].map((name) => fakeClient(hub, name));
     const last = clients.map((c) => c.rates().at(-1)!);
     expect(last.map((m) => m.type === "rate" && m.rps)).toEqual([7, 7, 6]);
-    expect(last.map((m) => m.type === "rate" && m.phase)).toEqual([0, 1 / 3, 2 / 3]);
     // register, before the socket opens, answers the share a fourth client would get
     expect(hub.keys.share(0, 1)).toBe(5);
     hub.close(clients[0]!.session, "gone");
     expect(clients.slice(1).map((c) => c.rates().at(-1))).toEqual([
-      { type: "rate", rps: 10, inFlight: 12, phase: 0 },
-      { type: "rate", rps: 10, inFlight: 12, phase: 0.5 },
+      { type: "rate", rps: 10, inFlight: 12 },
+      { type: "rate", rps: 10, inFlight: 12 },
     ]);
   });
 
@@ -88,10 +87,10 @@ describe("rate shares", () => {
     const home = [fakeClient(hub, "h1", "198.51.100.7"), fakeClient(hub, "h2", "198.51.100.7")];
     const away = fakeClient(hub, "away", "203.0.113.9");
     expect(home.map((c) => c.rates().at(-1))).toEqual([
-      { type: "rate", rps: 5, inFlight: 7, phase: 0 },
-      { type: "rate", rps: 5, inFlight: 7, phase: 0.5 },
+      { type: "rate", rps: 5, inFlight: 7 },
+      { type: "rate", rps: 5, inFlight: 7 },
     ]);
-    expect(away.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12, phase: 0 });
+    expect(away.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
     expect(hub.keys.share(0, 1, "203.0.113.9")).toBe(5);
     expect(hub.keys.share(0, 1, "192.0.2.50")).toBe(10);
   });

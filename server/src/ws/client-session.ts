@@ -16,8 +16,6 @@ export class ClientSession {
   /** This client's current share of its key, and the batches kept in flight for it. */
   rps: number | null = null;
   inFlight = 1;
-  /** Where its request slots sit in the interval, as last told (server/src/keys.ts). */
-  phase: number | undefined;
   stats: ClientStats | undefined;
   batchesAccepted = 0;
   idsAccepted = 0;

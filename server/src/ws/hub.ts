@@ -170,14 +170,13 @@ export class ClientHub {
     for (const id of this.keys.holdersOf(keyIndex)) {
       const session = this.sessions.get(id);
       // each holder's own share: whole requests split in join order, only among those really sharing a limit
-      const { rps, phase } = this.keys.shareOf(keyIndex, id);
+      const rps = this.keys.shareOf(keyIndex, id);
       const inFlight = rps === null ? this.config.server.unlimitedInFlight : Math.ceil(rps) + this.config.server.extraInFlight;
-      if (!session || (session.rps === rps && session.inFlight === inFlight && session.phase === phase)) continue;
+      if (!session || (session.rps === rps && session.inFlight === inFlight)) continue;
       const grew = inFlight > session.inFlight;
       session.rps = rps;
       session.inFlight = inFlight;
-      session.phase = phase;
-      session.send({ type: "rate", rps, inFlight, phase });
+      session.send({ type: "rate", rps, inFlight });
       if (grew) this.work?.fill(session);
     }
   }
