@@ -27,7 +27,7 @@ export const WgKey = v.strictObject({
   clients: v.pipe(
     v.array(v.pipe(v.string(), v.minLength(1))),
     v.minLength(1),
-    v.description('Client names or addresses that use this key; "*" matches every client.'),
+    v.description('Token names (as in `token add NAME`) or client addresses that use this key; "*" matches every client.'),
   ),
 });
 export type WgKey = v.InferOutput<typeof WgKey>;
@@ -115,6 +115,37 @@ const ElasticCluster = v.strictObject({
   concurrency: v.optional(v.pipe(positiveInt, v.maxValue(16), v.description("Bulk requests in flight at once.")), 2),
 });
 
+const Verification = v.strictObject({
+  enabled: v.optional(
+    v.pipe(v.boolean(), v.description("Check volunteers' answers against each other (off: every answer is taken as it comes, as before; for measurements only).")),
+    true,
+  ),
+  agreementsToTrust: v.optional(
+    v.pipe(positiveInt, v.description("Answers of a new token that another client's must confirm before it is trusted (until then every batch it answers is checked).")),
+    20,
+  ),
+  spotCheckShare: v.optional(
+    v.pipe(v.number(), v.minValue(0), v.maxValue(1), v.description("Share of a trusted token's batches answered again by another client, drawn at random.")),
+    0.03,
+  ),
+  checkWaitSeconds: v.optional(
+    v.pipe(positiveInt, v.description("How long an answer waits for another client's before it is written unchecked (and checked later, when one is there).")),
+    60,
+  ),
+  maxHeldBatches: v.optional(
+    v.pipe(positiveInt, v.description("Answers held in memory while they wait for a check; past it new tokens wait and spot checks are skipped.")),
+    2000,
+  ),
+  failAfterClients: v.optional(
+    v.pipe(positiveInt, v.description("A batch that this many different clients fail is set aside as failed (the run ends without it; the next run retries it).")),
+    3,
+  ),
+  maxFailedPerMinute: v.optional(
+    v.pipe(positiveInt, v.description("Failed batches a client may report in a minute before each further one counts as a strike.")),
+    10,
+  ),
+});
+
 const Schedule = v.strictObject({
   time: v.optional(
     v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM" (UTC, 24-hour)'), v.description("With --serve: UTC time (HH:MM) at which each day's run starts.")),
@@ -183,6 +214,7 @@ export const ServerConfig = v.strictObject({
     [],
   ),
   schedule: v.optional(v.pipe(Schedule, v.description("Scheduled mode (--serve): when the daily run starts.")), {}),
+  verification: v.optional(v.pipe(Verification, v.description("Checking volunteers' answers: volunteers are strangers.")), {}),
 });
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;

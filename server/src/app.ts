@@ -3,7 +3,7 @@
  * many as they like; main.ts starts it with Bun.serve.
  */
 import { Hono } from "hono";
-import { describeDbError, isTransientDbError } from "./db/transient-errors";
+import { describeDbError, isTransientDbError } from "./db/db-errors";
 import type { ServerConfig } from "@wotc/schema/config";
 import type { ClientHub } from "./ws/hub";
 import type { TokenStore } from "./tokens";

@@ -150,6 +150,7 @@ async function serve(
     config,
     hub,
     ledger,
+    tokens,
     databaseUrl: database.url,
     log,
     onCrawl: (c) => (crawl = c),
@@ -161,7 +162,8 @@ async function serve(
   const report = (result: DayResult) => {
     if (result.stopped || !result.summary) return;
     const after = result.after ? describeAfterRun(result.after) : [];
-    console.log(formatSummary(result.date, result.summary, result.seconds, errorCounts(hub, hubCountersBefore, crawl), after));
+    const errors = { ...errorCounts(hub, hubCountersBefore), ...result.errors };
+    console.log(formatSummary(result.date, result.summary, result.seconds, errors, { afterRun: after, verification: result.verification, failed: result.failed }));
     hubCountersBefore = { ...hub.counters };
     if (result.after && afterRunFailed(result.after)) afterRunTrouble = true;
   };
@@ -207,16 +209,11 @@ function warnAboutPlaceholders(config: Awaited<ReturnType<typeof loadConfig>>["c
   });
 }
 
-function errorCounts(hub: ClientHub, before: ClientHub["counters"], crawl: Crawl | undefined): Record<string, number> {
-  const c = crawl?.counters;
+/** The hub's own counts for this run (the crawl's come with the run's result, restarts included). */
+function errorCounts(hub: ClientHub, before: ClientHub["counters"]): Record<string, number> {
   return {
     "invalid messages": hub.counters.invalidMessages - before.invalidMessages,
     "dropped clients": hub.counters.droppedClients - before.droppedClients,
-    "refused results": c?.refusedResults ?? 0,
-    "failed batches": c?.failedBatches ?? 0,
-    "expired leases": c?.expiredLeases ?? 0,
-    "database retries": c?.dbRetries ?? 0,
-    "database-refused chunks": c?.dbRejectedChunks ?? 0,
   };
 }
 

@@ -90,7 +90,7 @@ describe("hostile WebSocket input", () => {
 
     const status = await adminStatus(url);
     expect(status.hub.invalidMessages).toBe(6); // oversized, binary, not JSON, wrong shape, unknown type, over the wire limit
-    expect(status.run.counters.refusedResults).toBe(6);
+    expect(status.errors.refusedResults).toBe(6);
     expect(status.clients[0].invalidMessages + status.clients[0].refusedResults).toBe(12);
     probe.socket.close();
     await probe.closed;

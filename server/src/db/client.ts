@@ -5,6 +5,8 @@
 import postgres from "postgres";
 
 export type Sql = postgres.Sql;
+/** Inside `sql.begin(...)`: the queries of one transaction. */
+export type Tx = postgres.TransactionSql;
 
 export interface ClientOptions {
   /** Connections in the pool; a DB helper worker uses 1. */

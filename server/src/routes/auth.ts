@@ -4,7 +4,7 @@ import { getConnInfo } from "hono/bun";
 import { hashToken, type TokenStore, type TrustLevel } from "../tokens";
 
 /** tokenHash identifies the token itself: a token replaced by `token add NAME` again is another token. */
-export type AuthVariables = { tokenName: string; tokenHash: string; address: string; trust: TrustLevel };
+export type AuthVariables = { tokenName: string; tokenHash: string; address: string; trust: TrustLevel; agreements: number };
 
 export function bearerToken(c: Context): string | undefined {
   const header = c.req.header("authorization");
@@ -32,6 +32,7 @@ export function requireToken(tokens: TokenStore): MiddlewareHandler<{ Variables:
     }
     c.set("tokenName", identity.name);
     c.set("trust", identity.trust);
+    c.set("agreements", identity.agreements);
     c.set("tokenHash", hashToken(token!));
     c.set("address", remoteAddress(c));
     await next();

@@ -15,8 +15,9 @@ export function registerRoute(deps: { config: ServerConfig; hub: ClientHub; toke
     if (!body.success) return c.json({ error: `invalid register request: ${v.summarize(body.issues)}` }, 400);
     const name = body.output.name;
     const address = c.get("address");
-    const keyIndex = hub.keyFor(name, address);
-    if (keyIndex === undefined) return c.json({ error: `no WG key is configured for client ${name} (${address})` }, 403);
+    // The key follows the token, never the name the client chose for itself.
+    const keyIndex = hub.keyFor(c.get("tokenName"), address);
+    if (keyIndex === undefined) return c.json({ error: `no WG key is configured for token ${c.get("tokenName")} (${address})` }, 403);
     // The share assumes this client will connect; the socket sends the exact share once it does.
     const rps = hub.keys.share(keyIndex, 1);
     const settings: ClientSettings = {

@@ -17,7 +17,7 @@ export function workRoute(deps: { hub: ClientHub; tokens: TokenStore; access?: A
     upgradeWebSocket((c) => {
       const requested = c.req.query("name") ?? "";
       const name = NAME.test(requested) ? requested : c.get("tokenName");
-      const identity = { name, tokenName: c.get("tokenName"), tokenHash: c.get("tokenHash"), address: c.get("address") };
+      const identity = { name, tokenName: c.get("tokenName"), tokenHash: c.get("tokenHash"), trust: c.get("trust"), agreements: c.get("agreements"), address: c.get("address") };
       let session: ClientSession | undefined;
       let counted = false;
       return {
