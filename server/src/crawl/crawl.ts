@@ -113,6 +113,12 @@ export class Crawl implements WorkHandler {
   /** Batches whose stored rows are known wrong: their next answer is written in repair mode. */
   private readonly repairs = new Set<number>();
   private readonly rounds = new Map<number, number>();
+  /**
+   * Leases the server took back while their client was working on them (the
+   * batch was re-queued or settled meanwhile): that client's late answer is
+   * dropped without a strike. Key "session:batch", value: until when.
+   */
+  private readonly withdrawn = new Map<string, number>();
   private sink: ChunkSink | undefined;
   private readonly completion = Promise.withResolvers<void>();
   private readonly now: () => number;
@@ -128,7 +134,14 @@ export class Crawl implements WorkHandler {
     this.trust = deps.trust;
     this.now = deps.now ?? Date.now;
     const v = deps.config.verification;
-    this.verifier = new Verifier({ checkWaitMs: v.checkWaitSeconds * 1000, preferTrustedMs: 2_000, maxAnswers: 4, now: this.now });
+    this.verifier = new Verifier({
+      checkWaitMs: v.checkWaitSeconds * 1000,
+      preferTrustedMs: 2_000,
+      maxAnswers: 4,
+      now: this.now,
+      isOperator: (token) => this.trust.level(token) === "operator",
+      random: deps.random ?? Math.random,
+    });
     this.builder = new ChunkBuilder(deps.date, deps.config.server.chunkRows);
     this.failures = new BatchFailures(v.failAfterClients);
     // A lease outlives the worst case of one batch under WG retries; a client that keeps
@@ -307,6 +320,7 @@ export class Crawl implements WorkHandler {
     const { session } = w;
     const lease = this.book.leaseOf(id);
     if (!lease || lease.holder !== session.id) {
+      if (this.withdrawn.delete(`${session.id}:${id}`)) return undefined; // our doing, not the client's
       const state = this.book.state(id);
       return this.refuse(w, id, {
         reason: state === "committed" || state === "writing" ? "already answered" : "not leased",
@@ -362,7 +376,7 @@ export class Crawl implements WorkHandler {
     const level = this.trust.level(answer.token);
     const repair = this.repairs.has(id);
     if (level === "operator" || !this.config.verification.enabled) {
-      this.book.write(id);
+      this.book.write(id); // drops the answerer's own lease
       return this.write(batch, answer, repair ? "repaired" : level === "operator" ? "operator" : "skipped", [], repair);
     }
     let reason: CaseReason | undefined;
@@ -370,7 +384,7 @@ export class Crawl implements WorkHandler {
     else if (this.trust.wantsCheck(answer.token)) reason = level === "new" ? "new token" : "spot check";
     if (reason === "spot check" && this.verifier.size >= this.config.verification.maxHeldBatches) reason = undefined;
     if (!reason) {
-      this.book.write(id);
+      this.book.write(id); // drops the answerer's own lease
       return this.write(batch, answer, repair ? "repaired" : "skipped", [], repair);
     }
     answer.hash = answerHash(answer.rows!);
@@ -390,7 +404,7 @@ export class Crawl implements WorkHandler {
     const c = this.verifier.close(id)!;
     const batch = this.book.plan.batch(id);
     this.counters.checksAgreed++;
-    for (const token of this.trust.agreed(verdict.agreeing)) this.log(`token ${token} is trusted now: ${this.config.verification.agreementsToTrust} answers agreed with other clients'`);
+    for (const token of this.trust.agreed(verdict.agreeing, (verdict.winner.rows?.length ?? 0) > 0)) this.log(`token ${token} is trusted now: ${this.config.verification.agreementsToTrust} answers agreed with other clients'`);
     const lastAgreeing = Math.max(...c.answers.filter((a) => a.hash === verdict.winner.hash).map((a) => a.receivedAt));
     for (const odd of verdict.odd) {
       if (odd.lie === true) this.liar(odd.answer.token, `batch ${id} [${batch.start}, ${batch.end}): ${odd.why}`);
@@ -409,11 +423,11 @@ export class Crawl implements WorkHandler {
         return;
       }
       // Two clients agree against the committed answer: their rows replace it, and the stored rows are judged.
-      this.book.write(id);
+      this.withdrawing(this.book.write(id), id);
       this.write(batch, verdict.winner, "repaired", checkedBy, true, { token: stored.token, at: stored.receivedAt });
       return;
     }
-    this.book.write(id);
+    this.withdrawing(this.book.write(id), id);
     this.write(batch, verdict.winner, this.repairs.has(id) ? "repaired" : "agreed", checkedBy, c.repair);
   }
 
@@ -425,7 +439,7 @@ export class Crawl implements WorkHandler {
     const rounds = (this.rounds.get(id) ?? 0) + 1;
     this.rounds.set(id, rounds);
     if (rounds >= MAX_ROUNDS) return this.failBatch(id, `${c.answers.length} answers from different clients never agreed, ${rounds} times`, c.answers.length * rounds);
-    this.book.requeue(id);
+    this.requeue(id);
   }
 
   /** Cases that will get no further answer soon (no other client there, or it waited long enough). */
@@ -440,13 +454,13 @@ export class Crawl implements WorkHandler {
       const [first, ...others] = c.answers;
       if (!first) {
         this.verifier.close(c.batchId);
-        this.book.requeue(c.batchId);
+        this.requeue(c.batchId);
         continue;
       }
       if (others.length === 0) {
         // One client's word, and nobody to check it now: written, marked unchecked, checked later.
         this.verifier.close(c.batchId);
-        this.book.write(c.batchId);
+        this.withdrawing(this.book.write(c.batchId), c.batchId);
         this.write(batch, first, "unchecked", [], c.repair);
         continue;
       }
@@ -456,7 +470,7 @@ export class Crawl implements WorkHandler {
       const best = c.answers.filter((a) => rank(a) === top);
       if (new Set(best.map((a) => a.token)).size === 1) {
         this.verifier.close(c.batchId);
-        this.book.write(c.batchId);
+        this.withdrawing(this.book.write(c.batchId), c.batchId);
         this.write(batch, best[0]!, "unchecked", [], c.repair);
       } else this.roundOver(c.batchId);
     }
@@ -482,7 +496,7 @@ export class Crawl implements WorkHandler {
   private failBatch(id: number, reason: string, attempts: number): void {
     const batch = this.book.plan.batch(id);
     this.verifier.close(id);
-    this.book.fail(id);
+    this.withdrawing(this.book.fail(id), id);
     this.failures.forget(id);
     this.deps.errors.add("batches set aside as failed");
     this.failed.push({ id, platform: batch.platform, start: batch.start, end: batch.end, reason, attempts });
@@ -499,7 +513,7 @@ export class Crawl implements WorkHandler {
     this.deps.errors.add("clients suspended for lying");
     this.log(`SUSPENDED token ${token}: ${reason}; every batch it answered today is crawled again`);
     for (const id of this.verifier.dropToken(token)) {
-      if (this.book.state(id) === "held") this.book.requeue(id);
+      if (this.book.state(id) === "held") this.requeue(id);
       else if (this.book.state(id) === "committed") this.recrawl(id);
     }
     let again = 0;
@@ -516,7 +530,20 @@ export class Crawl implements WorkHandler {
   private recrawl(id: number): void {
     this.deps.provenance.checked(id);
     this.repairs.add(id);
-    this.book.requeue(id);
+    this.requeue(id);
+  }
+
+  /** Ask for a batch afresh; a check still out on it is withdrawn. */
+  private requeue(id: number): void {
+    this.withdrawing(this.book.requeue(id), id);
+  }
+
+  /** A lease the server took back: its holder's late answer is not held against it. */
+  private withdrawing(lease: { holder: string; check: boolean } | undefined, id: number): void {
+    if (!lease) return;
+    if (lease.check) this.verifier.released(id);
+    if (this.withdrawn.size > 10_000) this.withdrawn.clear();
+    this.withdrawn.set(`${lease.holder}:${id}`, this.now() + this.maxLeaseMs);
   }
 
   // ---- writing ---------------------------------------------------------
@@ -574,7 +601,7 @@ export class Crawl implements WorkHandler {
       const entries = this.chunks.get(chunkId) ?? [];
       this.chunks.delete(chunkId);
       this.log(`a chunk of ${entries.length} batches was not written (${error}); they will be crawled again`);
-      for (const { batchId } of entries) this.book.requeue(batchId);
+      for (const { batchId } of entries) this.requeue(batchId);
     },
   };
 
@@ -620,7 +647,7 @@ export class Crawl implements WorkHandler {
     if (meta.state === "agreed" || meta.state === "operator" || meta.state === "repaired" || this.trust.level(answer.token) === "operator") {
       // Two tokens (or the operator) already stand behind it: the stored counters were wrong.
       this.book.park(batchId);
-      this.book.write(batchId);
+      this.withdrawing(this.book.write(batchId), batchId);
       this.write(batch, answer, meta.state, [], true);
       return;
     }
@@ -639,6 +666,8 @@ export class Crawl implements WorkHandler {
       this.lastMinute = minute;
       for (const w of this.workers.values()) w.failedThisMinute = 0;
     }
+    const now = this.now();
+    for (const [key, until] of this.withdrawn) if (until <= now) this.withdrawn.delete(key);
     const expired = this.book.expire();
     for (const e of expired) if (e.check) this.verifier.released(e.id);
     if (expired.length > 0) {

@@ -122,11 +122,12 @@ export class LeaseBook {
     return true;
   }
 
-  /** An answer of `id` is on its way to the database. */
-  write(id: number): void {
-    this.dropLease(id);
+  /** An answer of `id` is on its way to the database. Returns a lease it took away (a check still out), if any. */
+  write(id: number): Lease | undefined {
+    const lease = this.dropLease(id);
     const state = this.states[id]!;
     if (state === LEASED || state === HELD || state === COMMITTED || state === QUEUED) this.move(id, WRITING);
+    return lease;
   }
 
   commit(id: number): void {
@@ -138,16 +139,18 @@ export class LeaseBook {
     if (this.states[id] === WRITING) this.move(id, HELD);
   }
 
-  /** Set aside so the run can end; tried again by the next run. */
-  fail(id: number): void {
-    this.dropLease(id);
+  /** Set aside so the run can end; tried again by the next run. Returns a lease it took away, if any. */
+  fail(id: number): Lease | undefined {
+    const lease = this.dropLease(id);
     if (this.states[id] !== COMMITTED && this.states[id] !== FAILED) this.move(id, FAILED);
+    return lease;
   }
 
-  /** Ask for `id` afresh (any state but leased: a fresh lease is given back with giveBack). */
-  requeue(id: number): void {
-    this.dropLease(id);
+  /** Ask for `id` afresh (any state but leased: a fresh lease is given back with giveBack). Returns a lease it took away. */
+  requeue(id: number): Lease | undefined {
+    const lease = this.dropLease(id);
     if (this.states[id] !== QUEUED) this.toQueue(id);
+    return lease;
   }
 
   /**
@@ -242,14 +245,15 @@ export class LeaseBook {
     held.add(id);
   }
 
-  private dropLease(id: number): void {
+  private dropLease(id: number): Lease | undefined {
     const lease = this.leases.get(id);
-    if (!lease) return;
+    if (!lease) return undefined;
     this.leases.delete(id);
     if (lease.check) this.checkLeases--;
     const held = this.byHolder.get(lease.holder);
     held?.delete(id);
     if (held && held.size === 0) this.byHolder.delete(lease.holder);
+    return lease;
   }
 
   private move(id: number, to: number): void {

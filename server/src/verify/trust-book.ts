@@ -97,13 +97,19 @@ export class TrustBook {
     this.get(token).run.refused++;
   }
 
-  /** Answers of these tokens agreed exactly. A new token with enough agreements becomes trusted. */
-  agreed(tokens: readonly string[]): string[] {
+  /**
+   * Answers of these tokens agreed exactly. A new token with enough agreements
+   * becomes trusted. An agreement on an empty batch (no players at all) proves
+   * nothing — a client that answers everything empty would farm trust on the
+   * empty top of the ID ranges — so it does not count towards trust.
+   */
+  agreed(tokens: readonly string[], provesSomething = true): string[] {
     const promoted: string[] = [];
     if (new Set(tokens).size < 2) return promoted;
     for (const token of tokens) {
       const t = this.get(token);
       t.run.checked++;
+      if (!provesSomething) continue;
       t.run.agreements++;
       t.agreements++;
       t.unsaved.agreements++;

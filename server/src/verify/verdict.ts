@@ -4,6 +4,14 @@
  * disagrees with the standing one is judged: a stale or fresher view of the
  * same accounts (real play between the queries) costs nothing; anything else
  * is a lie.
+ *
+ * Collusion: two strangers who give the same false answer vouch for each
+ * other, as in any replication scheme; two groups of strangers that
+ * contradict each other settle nothing. What breaks a tie of strangers is a
+ * token the operator trusts (its answer settles a case alone), and checkers
+ * are drawn at random (verifier.ts), so liars cannot choose to check each
+ * other. An operator who opens the tracker to strangers should run one
+ * trusted client of their own.
  */
 import { relate, type Answer } from "./answer";
 
@@ -30,17 +38,27 @@ export type Verdict =
   /** No two tokens agree yet: ask another client. */
   | { kind: "open" };
 
-export function settle(answers: readonly Answer[]): Verdict {
+/**
+ * `operator` names the tokens the operator marked trusted: their answer
+ * settles a case alone (the operator's own machine is not a stranger). Any
+ * other answer stands only when a client of another token gave the same one,
+ * and no other group of two or more tokens says otherwise (then nothing is
+ * settled: two groups of strangers contradict each other, and more answers
+ * are needed).
+ */
+export function settle(answers: readonly Answer[], isOperator: (token: string) => boolean = () => false): Verdict {
   const groups = new Map<string, Answer[]>();
   for (const answer of answers) {
     const group = groups.get(answer.hash);
     if (group) group.push(answer);
     else groups.set(answer.hash, [answer]);
   }
+  const operatorGroups = [...groups.values()].filter((g) => g.some((a) => isOperator(a.token)));
   let best: Answer[] | undefined;
-  for (const group of groups.values()) {
-    if (distinctTokens(group) < 2) continue;
-    if (!best || distinctTokens(group) > distinctTokens(best)) best = group;
+  if (operatorGroups.length === 1) best = operatorGroups[0];
+  else if (operatorGroups.length === 0) {
+    const agreeing = [...groups.values()].filter((g) => distinctTokens(g) >= 2).sort((x, y) => distinctTokens(y) - distinctTokens(x));
+    if (agreeing.length === 1 || (agreeing.length > 1 && distinctTokens(agreeing[0]!) > distinctTokens(agreeing[1]!))) best = agreeing[0];
   }
   if (!best) return { kind: "open" };
   const winner = best.find((a) => a.rows) ?? best[0]!;

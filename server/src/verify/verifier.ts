@@ -35,6 +35,12 @@ export interface Case {
   rounds: number;
   /** Sessions that held a check of it and gave it back unanswered: not asked again. */
   passedOn: Set<string>;
+  /**
+   * The session drawn to answer it next, at random among the best eligible
+   * clients: a liar cannot pick which answers it checks by being quick to
+   * ask. Others may take it once it has waited preferTrustedMs.
+   */
+  drawn: string | undefined;
 }
 
 /** A connected client as the verifier sees it. */
@@ -53,6 +59,9 @@ export interface VerifierOptions {
   /** Answers in one round before they are thrown away and the batch asked afresh. */
   maxAnswers: number;
   now: () => number;
+  /** Tokens the operator marked trusted: their answer settles a case alone. */
+  isOperator: (token: string) => boolean;
+  random: () => number;
 }
 
 export type AddResult = Verdict | { kind: "round over" };
@@ -82,7 +91,7 @@ export class Verifier {
 
   open(batchId: number, reason: CaseReason, first: Answer, flags: { committed: boolean; repair: boolean }): Case {
     const now = this.options.now();
-    const c: Case = { batchId, reason, answers: [first], ...flags, openedAt: now, lastAnswerAt: now, leasedTo: undefined, rounds: 0, passedOn: new Set() };
+    const c: Case = { batchId, reason, answers: [first], ...flags, openedAt: now, lastAnswerAt: now, leasedTo: undefined, rounds: 0, passedOn: new Set(), drawn: undefined };
     this.cases.set(batchId, c);
     if (!c.committed) this.count(first.token, 1);
     return c;
@@ -101,12 +110,25 @@ export class Verifier {
     for (const c of this.cases.values()) {
       if (chosen.length >= limit) break;
       if (!this.eligible(c, peer)) continue;
-      if (now - c.lastAnswerAt < this.options.preferTrustedMs && peers.some((other) => other !== peer && this.eligible(c, other) && better(other, peer, c))) {
-        continue;
+      if (now - c.lastAnswerAt < this.options.preferTrustedMs) {
+        if (c.drawn === undefined || !peers.some((p) => p.sessionId === c.drawn && this.eligible(c, p))) c.drawn = this.draw(c, peers);
+        if (c.drawn !== peer.sessionId) continue;
       }
       chosen.push(c.batchId);
     }
     return chosen;
+  }
+
+  /** A random eligible client among the best ones for this case (most trusted, then on a key none of its answers used). */
+  private draw(c: Case, peers: readonly Peer[]): string | undefined {
+    let best: Peer[] = [];
+    for (const p of peers) {
+      if (!this.eligible(c, p)) continue;
+      if (best.length === 0 || better(p, best[0]!, c)) best = [p];
+      else if (!better(best[0]!, p, c)) best.push(p);
+    }
+    if (best.length === 0) return undefined;
+    return best[Math.floor(this.options.random() * best.length)]!.sessionId;
   }
 
   leased(batchId: number, sessionId: string): void {
@@ -120,6 +142,7 @@ export class Verifier {
     if (!c) return;
     if (c.leasedTo !== undefined) c.passedOn.add(c.leasedTo);
     c.leasedTo = undefined;
+    c.drawn = undefined;
   }
 
   /** An answer arrived for an open case: settled, still open, or a round without agreement. */
@@ -128,9 +151,10 @@ export class Verifier {
     if (!c) throw new Error(`verifier: no open case for batch ${batchId}`);
     c.answers.push(answer);
     c.leasedTo = undefined;
+    c.drawn = undefined;
     c.lastAnswerAt = this.options.now();
     if (!c.committed) this.count(answer.token, 1);
-    const verdict = settle(c.answers);
+    const verdict = settle(c.answers, this.options.isOperator);
     if (verdict.kind === "settled") return verdict;
     if (c.answers.length >= this.options.maxAnswers) return { kind: "round over" };
     return verdict;
