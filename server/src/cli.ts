@@ -1,17 +1,22 @@
 /** The server's command line, parsed once into a plain object. */
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_PATH } from "./config";
+import { CONTROL_ACTIONS, NAMED_ACTIONS, isControlAction, type ControlAction } from "./ctl/actions";
 
 export type ServerCommand =
-  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean }
+  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean; logFormat: "text" | "json" | undefined }
   | { kind: "init"; configPath: string }
   | { kind: "token"; configPath: string; action: "add" | "list" | "revoke"; name: string | undefined }
+  | { kind: "ctl"; configPath: string; action: ControlAction; name: string | undefined; url: string | undefined }
   | { kind: "help" };
 
 export const USAGE = `usage:
-  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve]   run today's (or DATE's) crawl
+  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve] [--log-format text|json]
+                                                                 run today's (or DATE's) crawl
   bun run server --init [--config PATH]                          write a default config and an example
-  bun run server token add NAME | list | revoke NAME             manage client tokens`;
+  bun run server token add NAME | list | revoke NAME             manage client tokens
+  bun run server ctl pause | resume | drain | run-now | suspend NAME | reinstate NAME [--url URL]
+                                                                 control the running tracker (admin token)`;
 
 export class UsageError extends Error {}
 
@@ -25,7 +30,9 @@ export function parseServerArgs(argv: string[]): ServerCommand {
         config: { type: "string" },
         date: { type: "string" },
         serve: { type: "boolean", default: false },
+        "log-format": { type: "string" },
         init: { type: "boolean", default: false },
+        url: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -42,9 +49,19 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     if ((action === "add" || action === "revoke") && positionals[2]) return { kind: "token", configPath, action, name: positionals[2] };
     throw new UsageError("token takes: add NAME | list | revoke NAME");
   }
+  if (positionals[0] === "ctl") {
+    const [, action = "", name, extra] = positionals;
+    if (!isControlAction(action)) throw new UsageError(`ctl takes one of: ${CONTROL_ACTIONS.join(", ")}`);
+    if (NAMED_ACTIONS.has(action) !== (name !== undefined) || extra !== undefined) {
+      throw new UsageError(NAMED_ACTIONS.has(action) ? `ctl ${action} takes a token NAME` : `ctl ${action} takes no argument`);
+    }
+    return { kind: "ctl", configPath, action, name, url: values.url };
+  }
   if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
-  return { kind: "run", configPath, date: values.date, serve: values.serve };
+  const logFormat = values["log-format"];
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format ${logFormat}: expected text or json`);
+  return { kind: "run", configPath, date: values.date, serve: values.serve, logFormat };
 }
 
 export function isUtcDate(text: string): boolean {

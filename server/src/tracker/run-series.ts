@@ -1,0 +1,56 @@
+/**
+ * The run's figures over time for the dashboard's charts: one point a second,
+ * at most `capacity` points. When full, neighbouring points are merged, so a
+ * six-hour run is still drawn whole (at coarser steps) in the same memory.
+ */
+export interface SeriesPoint {
+  /** Seconds since the epoch. */
+  t: number;
+  idsPerSecond: number;
+  batchesDone: number;
+}
+
+export interface SeriesColumns {
+  t: number[];
+  idsPerSecond: number[];
+  batchesDone: number[];
+}
+
+export class RunSeries {
+  private points: SeriesPoint[] = [];
+  /** Seconds between points; doubles at each merge. */
+  private step = 1;
+  private lastAt = -Infinity;
+
+  constructor(readonly capacity = 600) {}
+
+  add(point: SeriesPoint): void {
+    if (point.t - this.lastAt < this.step) return;
+    this.lastAt = point.t;
+    this.points.push(point);
+    if (this.points.length < this.capacity) return;
+    const merged: SeriesPoint[] = [];
+    for (let i = 0; i + 1 < this.points.length; i += 2) {
+      const [a, b] = [this.points[i]!, this.points[i + 1]!];
+      merged.push({ t: b.t, idsPerSecond: (a.idsPerSecond + b.idsPerSecond) / 2, batchesDone: b.batchesDone });
+    }
+    if (this.points.length % 2 === 1) merged.push(this.points.at(-1)!);
+    this.points = merged;
+    this.step *= 2;
+  }
+
+  clear(): void {
+    this.points = [];
+    this.step = 1;
+    this.lastAt = -Infinity;
+  }
+
+  /** Column arrays, as uPlot takes them. */
+  columns(): SeriesColumns {
+    return {
+      t: this.points.map((p) => p.t),
+      idsPerSecond: this.points.map((p) => Math.round(p.idsPerSecond)),
+      batchesDone: this.points.map((p) => p.batchesDone),
+    };
+  }
+}

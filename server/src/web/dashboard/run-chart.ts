@@ -1,0 +1,49 @@
+/** The run over time with uPlot: IDs/s (left axis) and batches done (right axis). */
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { SeriesColumns } from "../../tracker/run-series";
+
+export class RunChart {
+  private plot: uPlot | undefined;
+
+  constructor(
+    private readonly element: HTMLElement,
+    private readonly empty: HTMLElement,
+  ) {
+    window.addEventListener("resize", () => this.plot?.setSize(this.size()));
+  }
+
+  update(chart: SeriesColumns): void {
+    const hasData = chart.t.length >= 2;
+    this.empty.hidden = hasData;
+    this.element.hidden = !hasData;
+    if (!hasData) return;
+    const data: uPlot.AlignedData = [chart.t, chart.idsPerSecond, chart.batchesDone];
+    if (!this.plot) this.plot = new uPlot(this.options(), data, this.element);
+    else this.plot.setData(data);
+  }
+
+  private size(): { width: number; height: number } {
+    return { width: Math.max(300, this.element.clientWidth || this.element.parentElement!.clientWidth - 32), height: 220 };
+  }
+
+  private options(): uPlot.Options {
+    const thousands = (value: number) => (Math.abs(value) >= 1000 ? `${+(value / 1000).toFixed(1)}k` : String(Math.round(value)));
+    return {
+      ...this.size(),
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, ids: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] }, done: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [
+        { stroke: "#555", grid: { stroke: "#eee" } },
+        { scale: "ids", stroke: "#1f6feb", label: "IDs/s", values: (_u, splits) => splits.map(thousands), grid: { stroke: "#eee" }, size: 60 },
+        { scale: "done", side: 1, stroke: "#2f855a", label: "batches done", values: (_u, splits) => splits.map(thousands), grid: { show: false }, size: 60 },
+      ],
+      series: [
+        { value: (_u, v) => (v === null ? "–" : new Date(v * 1000).toISOString().slice(11, 19)) },
+        { label: "IDs/s", scale: "ids", stroke: "#1f6feb", width: 2, fill: "rgba(31,111,235,0.08)", value: (_u, v) => (v === null ? "–" : thousands(v)) },
+        { label: "batches done", scale: "done", stroke: "#2f855a", width: 2, value: (_u, v) => (v === null ? "–" : thousands(v)) },
+      ],
+    };
+  }
+}
