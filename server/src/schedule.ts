@@ -34,8 +34,13 @@ export class FastForwardClock implements Clock {
 
   constructor(
     private readonly start: number,
-    private readonly maxRealWaitMs: number,
+    private maxRealWaitMs: number,
   ) {}
+
+  /** From now on a sleep lasts up to this much real time (Infinity: as long as asked; the demo after its days). */
+  setMaxRealWait(ms: number): void {
+    this.maxRealWaitMs = ms;
+  }
 
   now(): number {
     return this.start + (Date.now() - this.realStart) + this.skipped;

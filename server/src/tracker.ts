@@ -183,7 +183,7 @@ async function assemble({ options, config, configPath, database, sink, log, even
   const controls = new TrackerControls({ serve: options.serve ?? false, leasing, hub, tokens, log, phase: () => phase, crawl: () => crawl, wake: () => wake });
   const tally = new VolunteerTally((keyIndex) => config.wg.keys[keyIndex]?.rps ?? null);
   const history = new RunHistory(database.sql);
-  await history.refresh();
+  void history.refresh(); // the page shows "no run yet" for the moment it takes
   history.start();
   const feed = new DashboardFeed({
     version,

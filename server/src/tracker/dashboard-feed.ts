@@ -111,6 +111,10 @@ export class DashboardFeed {
     for (const listener of this.listeners) listener();
   }
 
+  private liveRow(row: RecentRun, crawl: Crawl, status: ReturnType<Crawl["status"]>): RecentRun {
+    return liveRowOf(row, status, this.sources.foundBefore(crawl) + crawl.counters.rowsWritten);
+  }
+
   snapshot(admin: boolean): DashboardSnapshot {
     const { hub, tally, history, leasing, events } = this.sources;
     const crawl = this.sources.crawl();
@@ -136,7 +140,7 @@ export class DashboardFeed {
           : { source: "memory", days: 30, rows: tally.leaderboard() }
         : null,
       events: admin ? events.latest(100) : null,
-      history: history.runs,
+      history: history.runs.map((row) => (crawl && status && row.date === crawl.date ? this.liveRow(row, crawl, status) : row)),
       historyError: history.error ?? null,
       errors: {
         invalidMessages: hub.counters.invalidMessages,
@@ -149,6 +153,11 @@ export class DashboardFeed {
       controls: this.sources.controls,
     };
   }
+}
+
+/** The current run's row in "last days" comes from the crawl itself (the table is read from the database every few seconds). */
+function liveRowOf(row: RecentRun, status: ReturnType<Crawl["status"]>, found: number): RecentRun {
+  return { ...row, batchesCommitted: Math.max(row.batchesCommitted, status.batches.done), playersFound: Math.max(row.playersFound, found) };
 }
 
 function pickCrawlCounters(crawl: Crawl | undefined) {

@@ -69,7 +69,7 @@ function render(s: DashboardSnapshot): void {
   renderBanners(s);
   renderRun(runBody, s);
   controls.update(s);
-  chart.update(s.chart);
+  chart.update(s.chart, s.run?.batches.total ?? 1);
   renderVolunteers(byId("volunteers"), s, (name) => void act("suspend", name));
   renderEvents(byId("events"), s);
   renderLeaderboard(byId("leaderboard"), s);

@@ -5,6 +5,7 @@ import type { SeriesColumns } from "../../tracker/run-series";
 
 export class RunChart {
   private plot: uPlot | undefined;
+  private totalBatches = 1;
 
   constructor(
     private readonly element: HTMLElement,
@@ -13,7 +14,9 @@ export class RunChart {
     window.addEventListener("resize", () => this.plot?.setSize(this.size()));
   }
 
-  update(chart: SeriesColumns): void {
+  /** `totalBatches`: the right axis goes up to the whole run, so the line shows how far along it is. */
+  update(chart: SeriesColumns, totalBatches: number): void {
+    this.totalBatches = totalBatches;
     const hasData = chart.t.length >= 2;
     this.empty.hidden = hasData;
     this.element.hidden = !hasData;
@@ -33,16 +36,22 @@ export class RunChart {
       ...this.size(),
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, ids: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] }, done: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      // UTC, like the logs and the rest of the page.
+      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
+      scales: {
+        x: { time: true },
+        ids: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+        done: { range: () => [0, Math.max(1, this.totalBatches)] },
+      },
       axes: [
         { stroke: "#555", grid: { stroke: "#eee" } },
         { scale: "ids", stroke: "#1f6feb", label: "IDs/s", values: (_u, splits) => splits.map(thousands), grid: { stroke: "#eee" }, size: 60 },
         { scale: "done", side: 1, stroke: "#2f855a", label: "batches done", values: (_u, splits) => splits.map(thousands), grid: { show: false }, size: 60 },
       ],
       series: [
-        { value: (_u, v) => (v === null ? "–" : new Date(v * 1000).toISOString().slice(11, 19)) },
-        { label: "IDs/s", scale: "ids", stroke: "#1f6feb", width: 2, fill: "rgba(31,111,235,0.08)", value: (_u, v) => (v === null ? "–" : thousands(v)) },
-        { label: "batches done", scale: "done", stroke: "#2f855a", width: 2, value: (_u, v) => (v === null ? "–" : thousands(v)) },
+        { label: "UTC", value: (_u, v) => (v === null ? "–" : new Date(v * 1000).toISOString().slice(11, 19)) },
+        { label: "IDs/s", scale: "ids", stroke: "#1f6feb", width: 2, fill: "rgba(31,111,235,0.08)", points: { show: false }, value: (_u, v) => (v === null ? "–" : thousands(v)) },
+        { label: "batches done", scale: "done", stroke: "#2f855a", width: 2, points: { show: false }, value: (_u, v) => (v === null ? "–" : thousands(v)) },
       ],
     };
   }
