@@ -67,20 +67,22 @@ async function main(argv: string[]): Promise<number> {
   tracker.onRunComplete((report) => {
     if (report.date !== day2) return;
     clock.setMaxRealWait(Infinity); // no third day: the schedule now waits in real time
-    if (values.once) {
-      // The clients hand back what they hold and leave first, so the tracker stops with nothing in flight.
-      stopClients.abort();
-      void Promise.allSettled(clients).then(() => tracker.stop("demo: both days crawled", 0));
-    }
+    if (values.once) void finish("demo: both days crawled");
     else console.log(`demo: both days crawled; the dashboard stays up at http://127.0.0.1:${port}/ until Ctrl-C`);
   });
   const stopClients = new AbortController();
   const clients: Promise<unknown>[] = [];
+  // The clients hand back what they hold and leave first, so the tracker stops with nothing in flight.
+  const finish = async (why: string) => {
+    stopClients.abort();
+    await Promise.allSettled(clients);
+    await tracker.stop(why, 0);
+  };
   for (const { token, name } of DEMO_VOLUNTEERS) {
     const secret = await tracker.tokens.add(token);
     clients.push(runClient({ server: tracker.url, token: secret, name, log: clientLog(name), signal: stopClients.signal }));
   }
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void tracker.stop(signal, 0));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void finish(signal));
 
   try {
     const result = await tracker.finished;

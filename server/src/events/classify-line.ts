@@ -10,6 +10,8 @@ import type { EventKind } from "./event-ring";
 /** First match wins; null: a line that looks like an event but is a start-up step. */
 const RULES: readonly [RegExp, EventKind | null][] = [
   [/^(database ready|started the embedded PostgreSQL)/, null],
+  // The progress line repeats the database's trouble every few seconds; the trouble itself is its own event.
+  [/^\[\d{4}-\d{2}-\d{2}\] /, null],
   [/^control: /, "control"],
   [/(writes are back|works again)/, "recovery"],
   [/^client \S+ \([^)]*\) connected$/, "connect"],

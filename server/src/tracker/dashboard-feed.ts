@@ -111,8 +111,25 @@ export class DashboardFeed {
     for (const listener of this.listeners) listener();
   }
 
-  private liveRow(row: RecentRun, crawl: Crawl, status: ReturnType<Crawl["status"]>): RecentRun {
-    return liveRowOf(row, status, this.sources.foundBefore(crawl) + crawl.counters.rowsWritten);
+  /** The last days, with the current run's row from the crawl itself (the table is read from the database every few seconds, and not at all while it is down). */
+  private historyWithLiveRun(crawl: Crawl | undefined, status: ReturnType<Crawl["status"]> | undefined): RecentRun[] {
+    const rows = this.sources.history.runs;
+    if (!crawl || !status) return rows;
+    const found = this.sources.foundBefore(crawl) + crawl.counters.rowsWritten;
+    const stored = rows.find((row) => row.date === crawl.date);
+    if (stored) return rows.map((row) => (row === stored ? liveRowOf(row, status, found) : row));
+    const live: RecentRun = {
+      date: crawl.date,
+      state: "running",
+      startedAt: crawl.startedAt,
+      finishedAt: null,
+      batchesTotal: status.batches.total,
+      batchesCommitted: status.batches.done,
+      batchesFailed: null,
+      playersFound: found,
+      errors: 0,
+    };
+    return [live, ...rows].sort((a, b) => b.date.localeCompare(a.date));
   }
 
   snapshot(admin: boolean): DashboardSnapshot {
@@ -140,7 +157,7 @@ export class DashboardFeed {
           : { source: "memory", days: 30, rows: tally.leaderboard() }
         : null,
       events: admin ? events.latest(100) : null,
-      history: history.runs.map((row) => (crawl && status && row.date === crawl.date ? this.liveRow(row, crawl, status) : row)),
+      history: this.historyWithLiveRun(crawl, status),
       historyError: history.error ?? null,
       errors: {
         invalidMessages: hub.counters.invalidMessages,

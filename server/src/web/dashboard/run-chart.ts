@@ -3,6 +3,12 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { SeriesColumns } from "../../tracker/run-series";
 
+/** 24-hour UTC times, with seconds only when the ticks are less than a minute apart. */
+function utcTime(seconds: number, splits: number[]): string {
+  const step = splits.length > 1 ? splits[1]! - splits[0]! : 60;
+  return new Date(seconds * 1000).toISOString().slice(11, step < 60 ? 19 : 16);
+}
+
 export class RunChart {
   private plot: uPlot | undefined;
   private totalBatches = 1;
@@ -34,7 +40,8 @@ export class RunChart {
     const thousands = (value: number) => (Math.abs(value) >= 1000 ? `${+(value / 1000).toFixed(1)}k` : String(Math.round(value)));
     return {
       ...this.size(),
-      legend: { show: true },
+      // Series names only; the values at the cursor would read "–" whenever the mouse is elsewhere.
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       // UTC, like the logs and the rest of the page.
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
@@ -44,7 +51,7 @@ export class RunChart {
         done: { range: () => [0, Math.max(1, this.totalBatches)] },
       },
       axes: [
-        { stroke: "#555", grid: { stroke: "#eee" } },
+        { stroke: "#555", grid: { stroke: "#eee" }, values: (_u, splits) => splits.map((t) => utcTime(t, splits)) },
         { scale: "ids", stroke: "#1f6feb", label: "IDs/s", values: (_u, splits) => splits.map(thousands), grid: { stroke: "#eee" }, size: 60 },
         { scale: "done", side: 1, stroke: "#2f855a", label: "batches done", values: (_u, splits) => splits.map(thousands), grid: { show: false }, size: 60 },
       ],

@@ -1,7 +1,7 @@
 /** The run card: date and state, progress, IDs/s, ETA, players found, the database's queue and state. */
 import type { DashboardSnapshot } from "../../tracker/dashboard-feed";
 import { h, fill } from "./dom";
-import { count, duration, percent } from "./format";
+import { count, duration, percent, plural } from "./format";
 
 export function renderRun(element: HTMLElement, s: DashboardSnapshot): void {
   const run = s.run;
@@ -15,6 +15,9 @@ export function renderRun(element: HTMLElement, s: DashboardSnapshot): void {
   }
   const { total, done, leased, writing, queued } = run.batches;
   const complete = run.state === "complete";
+  // A complete run's time is its own (elapsed would go on growing while the schedule waits).
+  const stored = s.history.find((row) => row.date === run.date && row.finishedAt !== null);
+  const took = complete && stored ? (stored.finishedAt! - stored.startedAt) / 1000 : run.elapsedSeconds;
   const stat = (label: string, value: string, testid: string, extra = "") =>
     h("div", { class: `stat ${extra}` }, h("span", { class: "label" }, label), h("span", { class: "value", "data-testid": testid }, value));
   fill(
@@ -33,9 +36,10 @@ export function renderRun(element: HTMLElement, s: DashboardSnapshot): void {
       stat("ETA", complete ? "done" : duration(run.etaSeconds), "eta"),
       stat("players found", count(run.playersFound), "players-found"),
       stat("in flight", `${count(leased)} leased, ${count(queued)} queued`, "in-flight"),
-      stat("DB queue", `${count(run.dbPendingChunks)} chunks, ${count(writing)} batches`, "db-queue"),
-      stat("DB state", run.dbTrouble ? `failing: ${run.dbTrouble}` : "ok", "db-state", run.dbTrouble ? "bad" : ""),
-      stat("elapsed", duration(run.elapsedSeconds), "elapsed"),
+      stat("DB queue", `${plural(run.dbPendingChunks, "chunk")}, ${plural(writing, "batch", "batches")}`, "db-queue"),
+      stat("DB state", run.dbTrouble ? "failing (see above)" : "ok", "db-state", run.dbTrouble ? "bad" : ""),
+      stat(complete ? "took" : "elapsed", duration(took), "elapsed"),
     ),
+    s.waiting ? h("p", { class: "muted next", "data-testid": "waiting" }, `Next: ${s.waiting}.`) : null,
   );
 }
