@@ -134,3 +134,43 @@ describe("/metrics", () => {
     expect(sampleValue(after, "wotc_last_complete_run_timestamp_seconds")).toBeCloseTo(finished.getTime() / 1000, 0);
   }, 60_000);
 });
+
+describe("bun run server ctl", () => {
+  test("pause and resume from another shell reach the running tracker with the admin token from its data dir, and say who did it", async () => {
+    const { spawnProc, ROOT } = await import("../support/processes");
+    const { join } = await import("node:path");
+    const t = await tracked({ seed: 46, day: DAY1, keyRps: 5 });
+    // The operator's shell: the same config file (dataDir, hence data/admin.token) and --url for the port chosen at start.
+    const configPath = join(t.dir, "server.json");
+    await Bun.write(configPath, JSON.stringify({ server: { dataDir: join(t.dir, "data") }, wg: { keys: [{ applicationId: "k", rps: 1, clients: ["*"] }] }, ranges: { xbox: { min: 5000, max: 6000 }, ps: { min: 1073740000, max: 1073741000 } } }));
+    const ctl = async (...args: string[]) => {
+      const proc = spawnProc(["bun", join(ROOT, "server/src/main.ts"), "--config", configPath, "ctl", ...args, "--url", t.url]);
+      return { code: await proc.exited, out: proc.output().trim() };
+    };
+    expect(await ctl("pause")).toEqual({ code: 0, out: "leasing paused" });
+    expect(t.tracker.status().leasing).toMatchObject({ state: "paused", by: "admin token (from 127.0.0.1)" });
+    expect(await ctl("pause")).toEqual({ code: 1, out: "leasing is already paused" });
+    expect(await ctl("run-now")).toEqual({ code: 1, out: "run now is for scheduled mode (--serve); this tracker runs one day and stops" });
+    expect(await ctl("resume")).toEqual({ code: 0, out: "leasing resumed" });
+    expect(t.lines.some((l) => l.endsWith("control: leasing resumed (by admin token (from 127.0.0.1))"))).toBe(true);
+    const usage = await ctl("suspend");
+    expect(usage.code).toBe(2);
+    expect(usage.out).toContain("ctl suspend takes a token NAME");
+  }, 60_000);
+});
+
+describe("run now (scheduled mode)", () => {
+  test("ends the wait for today's run at once; while a run is going it is refused", async () => {
+    const { FastForwardClock } = await import("../../server/src/schedule");
+    // 00:05 with the run at 00:30 and waits at real speed: without run now, nothing would start for 25 minutes.
+    const clock = new FastForwardClock(Date.parse(`${DAY1}T00:05:00Z`), 60 * 60_000);
+    const t = await tracked({ seed: 47, day: DAY1, tracker: { serve: true, date: undefined, clock } });
+    await until(() => t.tracker.status().phase, (p) => p === "waiting", 10_000, "the schedule to wait");
+    expect(t.tracker.status().waiting).toBe(`the next run (${DAY1}) starts at ${DAY1} 00:30 UTC`);
+    expect(await t.tracker.control("run-now", undefined, "test")).toEqual({ ok: true, message: "starting the next run now" });
+    await t.waitForLine(new RegExp(`run now: starting the run of ${DAY1} ahead of its start at ${DAY1} 00:30 UTC`), 5_000);
+    await t.waitForLine(new RegExp(`starting run ${DAY1}`), 10_000);
+    await until(() => t.tracker.status().phase, (p) => p === "crawling", 10_000, "the run to crawl");
+    expect((await t.tracker.control("run-now", undefined, "test")).message).toBe(`run ${DAY1} is going already`);
+  }, 60_000);
+});

@@ -61,6 +61,7 @@ export class TrackerControls {
     const phase = this.deps.phase();
     const wake = this.deps.wake();
     if (phase === "crawling") return { ok: false, message: `run ${this.deps.crawl()?.date ?? ""} is going already` };
+    if (wake?.signal.aborted) return { ok: false, message: "a run is starting already" };
     if (phase !== "waiting" || !wake || wake.signal.aborted) return { ok: false, message: `the tracker is ${phase}; run now works while it waits for the next run` };
     this.deps.log(`control: run now (by ${who})`);
     wake.abort();

@@ -21,11 +21,17 @@ export class RunSeries {
   /** Seconds between points; doubles at each merge. */
   private step = 1;
   private lastAt = -Infinity;
+  /** The newest sample between two kept points: drawn, so the chart's right end is always now. */
+  private tail: SeriesPoint | undefined;
 
   constructor(readonly capacity = 600) {}
 
   add(point: SeriesPoint): void {
-    if (point.t - this.lastAt < this.step) return;
+    if (point.t - this.lastAt < this.step) {
+      this.tail = point;
+      return;
+    }
+    this.tail = undefined;
     this.lastAt = point.t;
     this.points.push(point);
     if (this.points.length < this.capacity) return;
@@ -43,14 +49,16 @@ export class RunSeries {
     this.points = [];
     this.step = 1;
     this.lastAt = -Infinity;
+    this.tail = undefined;
   }
 
   /** Column arrays, as uPlot takes them. */
   columns(): SeriesColumns {
+    const points = this.tail ? [...this.points, this.tail] : this.points;
     return {
-      t: this.points.map((p) => p.t),
-      idsPerSecond: this.points.map((p) => Math.round(p.idsPerSecond)),
-      batchesDone: this.points.map((p) => p.batchesDone),
+      t: points.map((p) => p.t),
+      idsPerSecond: points.map((p) => Math.round(p.idsPerSecond)),
+      batchesDone: points.map((p) => p.batchesDone),
     };
   }
 }
