@@ -10,7 +10,6 @@ import type { Page } from "playwright-core";
 import { DAY1 } from "./crawl-support";
 import { openBrowser, type TestBrowser } from "../support/browser";
 import { startTestClient, startTestTracker, until, type TestTracker } from "../support/trackers";
-import { TokenStore } from "../../server/src/tokens";
 
 let browser: TestBrowser;
 const cleanups: (() => Promise<void>)[] = [];
@@ -139,10 +138,8 @@ describe("a visitor without the admin token (loopback not trusted)", () => {
   }, 60_000);
 });
 
-const canSuspend = typeof (TokenStore.prototype as unknown as { suspend?: unknown }).suspend === "function";
-
 describe("suspending a token", () => {
-  test.skipIf(!canSuspend)("its client disappears from the table, its batches are leased again, and it cannot come back until reinstated", async () => {
+  test("its client disappears from the table, its batches are leased again, and it cannot come back until reinstated", async () => {
     const t = await tracked({ seed: 73, day: DAY1, keyRps: 20 });
     const page = await open(`${t.url}/`);
     const good = startTestClient(t.url, await t.tracker.tokens.add("heidi"), "heidi-pc");
@@ -155,7 +152,13 @@ describe("suspending a token", () => {
     await until(async () => (await rows.locator("tr", { hasText: "ivan-pc" }).textContent()) ?? "", (text) => /left/.test(text), 10_000, "ivan's row to say it left");
     expect(await rows.locator('button[data-name="ivan"]').count()).toBe(0);
     expect(t.lines.some((l) => /control: token ivan suspended \(by 127\.0\.0\.1 \(loopback\)\)/.test(l))).toBe(true);
+    // It cannot come back while suspended: the client is told why and gives up.
+    expect((await bad.exit).code).toBe(1);
+    expect(bad.lines.join("\n")).toContain("token ivan is suspended");
+    expect(await t.tracker.control("reinstate", "ivan", "test")).toEqual({ ok: true, message: "ivan reinstated; its client may connect again" });
     const result = await t.tracker.finished; // heidi finishes the day alone
     expect(result.code).toBe(0);
+    const [{ n }] = await t.db.sql<{ n: number }[]>`select count(*)::int as n from run_batches`;
+    expect(n).toBe(400); // ivan's leased batches were crawled again by heidi
   }, 120_000);
 });

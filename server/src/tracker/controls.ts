@@ -11,12 +11,6 @@ import type { ControlAction, ControlReply } from "../ctl/actions";
 import type { LeasingControls } from "./leasing-controls";
 import type { TrackerPhase } from "./dashboard-feed";
 
-/** What verification adds to the token store; until it is there, suspend and reinstate say so. */
-interface TokenSuspension {
-  suspend(name: string, reason: string): Promise<unknown>;
-  reinstate(name: string): Promise<unknown>;
-}
-
 export interface TrackerControlsDeps {
   serve: boolean;
   leasing: LeasingControls;
@@ -30,13 +24,10 @@ export interface TrackerControlsDeps {
 }
 
 export class TrackerControls {
-  private readonly suspension: TokenSuspension | undefined;
   readonly available: { runNow: boolean; suspend: boolean };
 
   constructor(private readonly deps: TrackerControlsDeps) {
-    const tokens = deps.tokens as unknown as Partial<TokenSuspension>;
-    this.suspension = typeof tokens.suspend === "function" && typeof tokens.reinstate === "function" ? (tokens as TokenSuspension) : undefined;
-    this.available = { runNow: deps.serve, suspend: this.suspension !== undefined };
+    this.available = { runNow: deps.serve, suspend: true };
   }
 
   async run(action: ControlAction, name: string | undefined, who: string): Promise<ControlReply> {
@@ -69,9 +60,7 @@ export class TrackerControls {
   }
 
   private async suspend(name: string, who: string): Promise<ControlReply> {
-    if (!this.suspension) return notYet;
-    const done = await this.suspension.suspend(name, `suspended by ${who}`);
-    if (done === false) return { ok: false, message: `no active token named ${name}` };
+    if (!(await this.deps.tokens.suspend(name, `suspended by the operator (${who})`))) return { ok: false, message: `no active, unsuspended token named ${name}` };
     // Its sockets close now and their leases return to the queue; it cannot register again while suspended.
     const hashes = new Set([...this.deps.hub.all()].filter((s) => s.tokenName === name).map((s) => s.tokenHash));
     let dropped = 0;
@@ -81,12 +70,8 @@ export class TrackerControls {
   }
 
   private async reinstate(name: string, who: string): Promise<ControlReply> {
-    if (!this.suspension) return notYet;
-    const done = await this.suspension.reinstate(name);
-    if (done === false) return { ok: false, message: `no suspended token named ${name}` };
-    this.deps.log(`control: token ${name} reinstated (by ${who})`);
+    if (!(await this.deps.tokens.reinstate(name))) return { ok: false, message: `no suspended token named ${name}` };
+    this.deps.log(`control: token ${name} reinstated (by ${who}); its answers are checked again until it earns trust`);
     return { ok: true, message: `${name} reinstated; its client may connect again` };
   }
 }
-
-const notYet: ControlReply = { ok: false, message: "suspending tokens needs the token store's trust states (verification), which this build does not have yet" };
