@@ -151,8 +151,9 @@ export class DashboardFeed {
       chart: crawl === this.seriesOf ? this.series.columns() : { t: [], idsPerSecond: [], batchesDone: [] },
       clients: { connected: sessions.length, idsPerSecond: sessions.reduce((sum, s) => sum + (s.stats?.idsPerSecond ?? 0), 0) },
       volunteers: admin ? tally.rows(sessions) : null,
+      // The ledger's answered_by once it has rows; until then (or on an older schema) what this tracker saw.
       leaderboard: admin
-        ? databaseRows
+        ? databaseRows && databaseRows.length > 0
           ? { source: "database", days: 30, rows: databaseRows }
           : { source: "memory", days: 30, rows: tally.leaderboard() }
         : null,

@@ -13,7 +13,7 @@ export function renderLeaderboard(element: HTMLElement, s: DashboardSnapshot): v
   const source =
     board.source === "database"
       ? "From the run ledger."
-      : "From what this tracker saw since it started (the run ledger does not record who answered a batch yet).";
+      : "From what this tracker saw since it started (the run ledger has no record yet of who answered).";
   if (board.rows.length === 0) {
     fill(element, heading, h("p", { class: "empty" }, "No volunteer has answered a batch yet."), h("p", { class: "muted small" }, source));
     return;
