@@ -19,7 +19,7 @@ import type { WriteJob, WriteOutcome, SuspectBatch } from "../db/messages";
 import { emptyColumns } from "../db/messages";
 import type { LeaseBook } from "../plan/lease-book";
 import { RateMeter } from "../rate-meter";
-import type { WorkHandler } from "../ws/hub";
+import type { Receipt, WorkHandler } from "../ws/hub";
 import type { ClientSession } from "../ws/client-session";
 import { answerHash, sortRows, type Answer } from "../verify/answer";
 import type { KnownAccounts } from "../verify/known-accounts";
@@ -58,8 +58,15 @@ export interface CrawlDeps {
   recordChecked(batch: Batch, answeredBy: string, checkedBy: string[]): void;
   /** Batches set aside as failed before this run resumed: their failed row goes when they commit. */
   previouslyFailed?: ReadonlySet<number>;
+  /** The operator's pause and drain (the tracker's controls). */
+  gate?: LeasingGate;
   now?: () => number;
   random?: () => number;
+}
+
+/** Held by the tracker's controls (pause, drain): while it gives a reason, nothing new is leased. */
+export interface LeasingGate {
+  whyHeld(): string | undefined;
 }
 
 /** What the crawl keeps about one working client. */
@@ -100,8 +107,6 @@ export class Crawl implements WorkHandler {
   readonly counters = { rowsWritten: 0, checksOpened: 0, checksAgreed: 0, laterChecks: 0, repairsWritten: 0, liars: 0 };
   /** Set while the database cannot take writes: leasing pauses until a chunk is written again. */
   dbTrouble: { kind: "transient" | "blocking"; name: string; hint: string; error: string } | undefined;
-  /** Set by the operator's pause control (and drain): no new leases while set. */
-  paused: string | undefined;
   /** Batches set aside this run, newest last, for the status and the summary. */
   readonly failed: { id: number; platform: string; start: number; end: number; reason: string; attempts: number }[] = [];
   private readonly config: ServerConfig;
@@ -206,17 +211,19 @@ export class Crawl implements WorkHandler {
     if (released.length > 0) this.fillAll();
   }
 
-  receive(session: ClientSession, message: ClientMessage): string | undefined {
+  receive(session: ClientSession, message: ClientMessage): Receipt {
     const w = this.workers.get(session.id);
-    if (!w) return "this client is not working on the crawl";
+    if (!w) return { refused: "this client is not working on the crawl" };
     switch (message.type) {
       case "stats":
         this.book.renew(session.id, this.leaseMs, this.maxLeaseMs);
         return undefined;
       case "result":
         return this.accept(w, message.id, message.rows as PlayerRow[]);
-      case "failed":
-        return this.failedReport(w, message.id, message.reason);
+      case "failed": {
+        const refused = this.failedReport(w, message.id, message.reason);
+        return refused ? { refused } : undefined;
+      }
       case "release": {
         for (const id of message.ids) {
           const lease = this.book.giveBack(session.id, id);
@@ -284,7 +291,8 @@ export class Crawl implements WorkHandler {
 
   private whyNotLeasing(): string | undefined {
     if (this.state !== "crawling") return "the run is complete";
-    if (this.paused) return this.paused;
+    const held = this.deps.gate?.whyHeld();
+    if (held) return held;
     if (this.dbTrouble) {
       return this.dbTrouble.kind === "transient"
         ? `the database is unavailable (${this.dbTrouble.error}); waiting for it`
@@ -316,27 +324,27 @@ export class Crawl implements WorkHandler {
 
   // ---- answers ---------------------------------------------------------
 
-  private accept(w: Worker, id: number, rows: PlayerRow[]): string | undefined {
+  private accept(w: Worker, id: number, rows: PlayerRow[]): Receipt {
     const { session } = w;
     const lease = this.book.leaseOf(id);
     if (!lease || lease.holder !== session.id) {
       if (this.withdrawn.delete(`${session.id}:${id}`)) return undefined; // our doing, not the client's
       const state = this.book.state(id);
-      return this.refuse(w, id, {
+      return this.refused(w, id, {
         reason: state === "committed" || state === "writing" ? "already answered" : "not leased",
         message: state === "committed" || state === "writing" ? `batch ${id} was already answered` : `batch ${id} is not leased to you`,
       });
     }
     const batch = this.book.plan.batch(id);
     const bad = checkRows(batch, rows);
-    if (bad) return this.refuse(w, id, bad);
+    if (bad) return this.refused(w, id, bad);
     if (!w.pace.take()) {
       w.paceViolations++;
       const message = `batch ${id} answered faster than a rate share of ${w.pace.describe()} allows`;
       if (w.paceViolations >= PACE_STRIKES_TO_SUSPEND) {
         this.liar(w.peer.token, `answered ${w.paceViolations} times faster than its rate share of ${w.pace.describe()} allows: it is not querying WG`);
       }
-      return this.refuse(w, id, { reason: "too fast", message });
+      return this.refused(w, id, { reason: "too fast", message });
     }
     const sorted = sortRows(rows);
     const answer: Answer = {
@@ -360,7 +368,11 @@ export class Crawl implements WorkHandler {
       this.freshAnswer(batch, answer, session.id);
     }
     this.fill(w);
-    return undefined;
+    return { accepted: { ids: batch.end - batch.start } };
+  }
+
+  private refused(w: Worker, id: number, refusal: Refusal): Receipt {
+    return { refused: this.refuse(w, id, refusal) };
   }
 
   private refuse(w: Worker, id: number, refusal: Refusal): string {
@@ -740,7 +752,7 @@ export class Crawl implements WorkHandler {
       elapsedSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       dbPendingChunks: this.sink?.pending ?? 0,
       dbTrouble: this.dbTrouble ?? null,
-      paused: this.paused ?? null,
+      paused: this.deps.gate?.whyHeld() ?? null,
       verification: {
         enabled: this.config.verification.enabled,
         committed: checks,

@@ -13,7 +13,7 @@ import type { ClientHub } from "../ws/hub";
 import type { TokenStore } from "../tokens";
 import { KnownAccounts } from "../verify/known-accounts";
 import { TrustBook, type TokenFigures } from "../verify/trust-book";
-import { Crawl } from "./crawl";
+import { Crawl, type LeasingGate } from "./crawl";
 import { progressLine } from "./progress";
 import { Provenance } from "./provenance";
 import { RunErrors } from "./run-errors";
@@ -38,6 +38,8 @@ export interface RunDayDeps {
    */
   keepClientsWaiting?: string;
   random?: () => number;
+  /** The operator's pause and drain (the tracker's controls). */
+  gate?: LeasingGate;
 }
 
 /** What a run's verification did, for the summary. */
@@ -115,6 +117,7 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
     provenance,
     errors,
     previouslyFailed: new Set(failedBefore),
+    gate: deps.gate,
     random: deps.random,
     suspend: (token, reason) => {
       hub.dropTokenName(token, `token suspended: ${reason}`);

@@ -51,7 +51,7 @@ export function statusBody(deps: StatusDeps, admin: boolean) {
 }
 
 /** Counts only: no token names, no client-given reasons, no database error text (it may name hosts). */
-function publicRun(run: RunStatus) {
+export function publicRun(run: RunStatus) {
   const { tokens, ...verification } = run.verification;
   return {
     ...run,

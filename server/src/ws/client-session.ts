@@ -34,6 +34,9 @@ export class ClientSession {
   rps: number | null = null;
   inFlight = 1;
   stats: ClientStats | undefined;
+  /** Results the work handler accepted from this client, and the IDs they covered (for the dashboard's tally). */
+  batchesAccepted = 0;
+  idsAccepted = 0;
   strikes = 0; // invalid messages and refused results in the current minute
   invalidMessages = 0;
   refusedResults = 0;
@@ -94,6 +97,8 @@ export class ClientSession {
       state: this.state,
       rps: this.rps,
       inFlight: this.inFlight,
+      batchesAccepted: this.batchesAccepted,
+      idsAccepted: this.idsAccepted,
       invalidMessages: this.invalidMessages,
       refusedResults: this.refusedResults,
       connectedAt: new Date(this.connectedAt).toISOString(),

@@ -19,11 +19,19 @@ export interface WorkHandler {
   join(session: ClientSession): void;
   /** The client's rate share or in-flight target changed. */
   rateChanged(session: ClientSession): void;
-  /** A validated message from a working client; returns an error to reply with (a strike), if any. */
-  receive(session: ClientSession, message: ClientMessage): string | undefined;
+  /** A validated message from a working client: refused (an error to reply with, a strike), a result accepted, or nothing to say. */
+  receive(session: ClientSession, message: ClientMessage): Receipt;
   /** The client is gone: its leases return to the queue. */
   leave(session: ClientSession): void;
 }
+
+/** Told about what the hub does not log line by line (the dashboard's events and /metrics). */
+export interface HubObserver {
+  /** A message was refused: `invalid` for a malformed message, false for a refused result. */
+  refused?(session: ClientSession, error: string, invalid: boolean): void;
+}
+
+export type Receipt = { refused: string } | { accepted: { ids: number } } | undefined;
 
 export class ClientHub {
   readonly keys: KeyRing;
@@ -37,6 +45,7 @@ export class ClientHub {
   constructor(
     private readonly config: ServerConfig,
     private readonly log: (line: string) => void,
+    private readonly observer: HubObserver = {},
   ) {
     this.keys = new KeyRing(config.wg.keys);
   }
@@ -112,10 +121,13 @@ export class ClientHub {
     if (message.type === "stats") session.stats = message.stats;
     if (message.type === "release") session.setState("draining");
     if (!this.work) return message.type === "stats" || message.type === "release" ? undefined : this.strike(session, "no crawl is running");
-    const error = this.work.receive(session, message);
-    if (error) {
+    const receipt = this.work.receive(session, message);
+    if (receipt && "refused" in receipt) {
       session.refusedResults++;
-      this.strike(session, error, false);
+      this.strike(session, receipt.refused, false);
+    } else if (receipt && "accepted" in receipt) {
+      session.batchesAccepted++;
+      session.idsAccepted += receipt.accepted.ids;
     }
   }
 
@@ -161,6 +173,7 @@ export class ClientHub {
       this.counters.invalidMessages++;
     }
     session.send({ type: "error", message: error });
+    this.observer.refused?.(session, error, invalid);
     if (++session.strikes > MAX_STRIKES_PER_MINUTE) {
       this.counters.droppedClients++;
       this.log(`client ${session.name} (${session.address}) dropped: ${session.strikes} bad messages in a minute, last: ${error}`);
