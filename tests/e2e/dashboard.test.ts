@@ -57,7 +57,7 @@ describe("the operator on the tracker's own machine", () => {
 
     await page.getByRole("button", { name: "Pause leasing" }).click();
     await page.getByTestId("banner-paused").waitFor({ timeout: 5_000 });
-    await until(() => t.tracker.status().run!.batches, (b) => b.leased === 0 && b.writing === 0, 20_000, "nothing in flight after the pause");
+    await until(() => t.tracker.status().run!.batches, (b) => b.leased + b.checking + b.held + b.writing === 0, 20_000, "nothing in flight after the pause");
     const paused = await until(() => doneOnPage(page), (done) => done === t.tracker.status().run!.batches.done, 5_000, "the page to catch up");
     await Bun.sleep(2_000);
     expect(await doneOnPage(page)).toBe(paused); // nothing new leased, nothing new done

@@ -75,7 +75,7 @@ describe("controls", () => {
     await until(() => t.tracker.status().run?.batches.done ?? 0, (done) => done >= 20, 30_000, "20 batches done");
 
     expect(await t.tracker.control("pause", undefined, "test")).toEqual({ ok: true, message: "leasing paused" });
-    await until(run, (r) => r.batches.leased === 0 && r.batches.writing === 0, 20_000, "nothing in flight after pause");
+    await until(run, (r) => r.batches.leased + r.batches.checking + r.batches.held + r.batches.writing === 0, 20_000, "nothing in flight after pause");
     const doneWhilePaused = run().batches.done;
     await Bun.sleep(1_500);
     expect(run().batches.done).toBe(doneWhilePaused); // nothing new was leased
