@@ -103,3 +103,25 @@ test("a failed batch that is repaired leaves failed_batches", async () => {
   await repairBatches(db.sql, repair(DAY2, [{ id: 1001, battles: 10 }]));
   expect((await db.sql`select count(*)::int as n from failed_batches`)[0]!.n).toBe(0);
 });
+
+test("through a real DB helper worker (its own connection and types) a repair comes out the same", async () => {
+  const { HelperPool } = await import("../../server/src/db/pool.ts");
+  await ingestChunk(db.sql, testChunk(DAY1, [{ id: 1001, battles: 10 }, { id: 1002, battles: 20 }]));
+  await ingestChunk(db.sql, testChunk(DAY2, [{ id: 1001, battles: 17 }, { id: 1002, battles: 28 }]));
+  const done = Promise.withResolvers<unknown>();
+  const pool = new HelperPool({
+    url: db.url,
+    size: 1,
+    events: { written: (_id, outcome) => done.resolve(outcome), retrying: () => {}, blocked: (_c, _a, e) => done.reject(new Error(e)), abandoned: (_c, e) => done.reject(new Error(e)) },
+  });
+  await pool.start();
+  try {
+    pool.submit(repair(DAY2, [{ id: 1001, battles: 10 }, { id: 1002, battles: 21 }], { judge: true, storedAt: [Date.now() - 60_000] }));
+    const outcome = (await done.promise) as { judgements?: (string | undefined)[] };
+    expect(outcome.judgements?.[0]).toMatch(/account 1001: battles 10 in the later answer, 17 in the earlier one/);
+  } finally {
+    await pool.stop();
+  }
+  expect(await day("total_battles", DAY2)).toEqual([{ id: 1002, battles: 21, wins: 4 }]);
+  expect(await day("diff_battles", DAY2)).toEqual([{ id: 1002, battles: 1, wins: 0 }]);
+});

@@ -8,7 +8,8 @@
  *
  * This file is a worker entry point: starting the helper on load is its job.
  */
-import postgres from "postgres";
+import type postgres from "postgres";
+import { openClient } from "./client";
 import type { FromHelper, SuspectBatch, ToHelper, WriteJob, WriteOutcome } from "./messages";
 import { rowsIn, subJob } from "./messages";
 import { ingestChunk } from "./queries/ingest-chunk";
@@ -107,13 +108,8 @@ function serveHelper(port: Worker): void {
     const message = event.data;
     switch (message.type) {
       case "connect":
-        sql = postgres(message.url, {
-          max: 1,
-          idle_timeout: 0,
-          connect_timeout: 10,
-          onnotice: () => {},
-          connection: { TimeZone: "UTC", application_name: "wotc-db-helper" },
-        });
+        // The same session settings and types as the main thread (int8 as numbers: the repair compares rows).
+        sql = openClient(message.url, { max: 1, idleTimeout: 0, applicationName: "wotc-db-helper" });
         send({ type: "ready" });
         break;
       case "write":
