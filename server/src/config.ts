@@ -3,9 +3,10 @@
  * runs at import; main.ts calls these.
  */
 import * as v from "valibot";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { DEFAULT_CONFIG, ServerConfig, describeIssues } from "@wotc/schema/config";
+import { replaceFile } from "./replace-file";
 
 export const DEFAULT_CONFIG_PATH = "config/server.json";
 
@@ -46,12 +47,14 @@ export function parseConfig(path: string, raw: unknown): LoadedConfig {
   return { path, config: result.output, raw: raw as Record<string, unknown> };
 }
 
-/** Writes JSON through a temporary file and a rename, so a crash never leaves half a config. */
+/**
+ * Writes JSON through a temporary file and a rename, so a crash never leaves
+ * half a config; mode, owner and a symlink stay as they were, and a new
+ * config (it holds keys and passwords) is 0600 (replace-file.ts).
+ */
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${Date.now()}.${process.pid}.tmp`);
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, path);
+  await replaceFile(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**
