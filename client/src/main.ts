@@ -14,8 +14,9 @@ import type { RunClientOptions } from "./client";
 
 async function main(): Promise<number> {
   // An updating predecessor asks a new build what it is before installing it
-  if (process.env[SELF_CHECK_ENV] === "1") {
-    process.stdout.write(`${describeSelf(compiledBuild())}\n`);
+  const selfCheck = process.env[SELF_CHECK_ENV];
+  if (selfCheck) {
+    process.stdout.write(`${describeSelf(compiledBuild(), selfCheck)}\n`);
     return 0;
   }
   let parsed;

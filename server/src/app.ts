@@ -14,7 +14,7 @@ import { statusRoute } from "./routes/status";
 import { adminRoute } from "./routes/admin";
 import type { AccessControl } from "./access/access-control";
 import { clientDistRoute } from "./routes/client-dist";
-import type { ClientCatalog } from "./dist/catalog";
+import type { ClientCatalog } from "./client-builds/catalog";
 
 export interface AppDeps {
   config: ServerConfig;

@@ -10,7 +10,7 @@ import { migrateDatabase } from "./db/migrate";
 import { TokenStore } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
-import { DEFAULT_CLIENTS_DIR, startClientDistribution } from "./dist/distribution";
+import { DEFAULT_CLIENTS_DIR, startClientDistribution } from "./client-builds/distribution";
 import { startHttpServer } from "./http";
 import { AccessControl } from "./access/access-control";
 import { loadAdminToken } from "./access/admin-token";
