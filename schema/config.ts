@@ -10,6 +10,9 @@ const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const accountId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 40));
 
+/** Relative to the config file's directory: config/server.json keeps its data in the checkout's data/. */
+export const DEFAULT_DATA_DIR = "../data";
+
 const IdRange = v.pipe(
   v.strictObject({
     min: v.pipe(accountId, v.description("First account ID crawled (inclusive).")),
@@ -115,6 +118,17 @@ const ElasticCluster = v.strictObject({
   concurrency: v.optional(v.pipe(positiveInt, v.maxValue(16), v.description("Bulk requests in flight at once.")), 2),
 });
 
+const Clients = v.strictObject({
+  dir: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.description("Where `bun run build:client` published the signed builds; relative to the config file's directory (WOTC_CLIENTS_DIR overrides it)."),
+    ),
+    "../dist/clients",
+  ),
+});
+
 const Schedule = v.strictObject({
   time: v.optional(
     v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM" (UTC, 24-hour)'), v.description("With --serve: UTC time (HH:MM) at which each day's run starts.")),
@@ -143,7 +157,16 @@ export const ServerConfig = v.strictObject({
         v.pipe(positiveInt, v.description("Results waiting for the database before the server stops leasing (back-pressure).")),
         2000,
       ),
-      dataDir: v.optional(v.pipe(v.string(), v.description("Where the embedded database, keys and offload files live.")), "data"),
+      dataDir: v.optional(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.description(
+            "Where the embedded database, the admin token and offload files live; relative to the config file's directory (the default, ../data, is the checkout's data/ for config/server.json).",
+          ),
+        ),
+        DEFAULT_DATA_DIR,
+      ),
     }),
     {},
   ),
@@ -183,6 +206,7 @@ export const ServerConfig = v.strictObject({
     [],
   ),
   schedule: v.optional(v.pipe(Schedule, v.description("Scheduled mode (--serve): when the daily run starts.")), {}),
+  clients: v.optional(v.pipe(Clients, v.description("The client builds this server distributes.")), {}),
 });
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;

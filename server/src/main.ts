@@ -10,7 +10,7 @@ import { migrateDatabase } from "./db/migrate";
 import { TokenStore } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
-import { DEFAULT_CLIENTS_DIR, startClientDistribution } from "./client-builds/distribution";
+import { startClientDistribution } from "./client-builds/distribution";
 import { startHttpServer } from "./http";
 import { AccessControl } from "./access/access-control";
 import { loadAdminToken } from "./access/admin-token";
@@ -21,6 +21,7 @@ import { afterRun, afterRunFailed, describeAfterRun } from "./after-run";
 import { DailySchedule, FastForwardClock, serveDaily, systemClock } from "./schedule";
 import { formatSummary } from "./crawl/summary";
 import { createRunLedger } from "./db/ledger";
+import { isAbsolute, join, relative } from "node:path";
 
 const VERSION = process.env.WOTC_VERSION ?? "dev";
 
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   const { config } = await loadConfig(command.configPath);
   warnAboutPlaceholders(config);
   const database = await connectDatabase({ configUrl: config.database.url, dataDir: config.server.dataDir });
-  if (database.source === "embedded") log(`started the embedded PostgreSQL in ${config.server.dataDir}/postgres`);
+  if (database.source === "embedded") log(`started the embedded PostgreSQL in ${shownPath(join(config.server.dataDir, "postgres"))}`);
   try {
     await migrateDatabase(database.url);
     log(`database ready (${database.source}): migrations applied`);
@@ -99,7 +100,7 @@ async function serve(
   // New builds in the clients directory are noticed every 30 s, or at once on SIGHUP
   const clientBuilds = await startClientDistribution({
     dataDir: config.server.dataDir,
-    clientsDir: process.env.WOTC_CLIENTS_DIR ?? DEFAULT_CLIENTS_DIR,
+    clientsDir: process.env.WOTC_CLIENTS_DIR ?? config.clients.dir,
     log,
     onNewBuild: (version) => hub.broadcast({ type: "update", version }),
   });
@@ -190,6 +191,12 @@ function warnAboutPlaceholders(config: Awaited<ReturnType<typeof loadConfig>>["c
       log(`WARNING: config.wg.keys.${index}.applicationId is still the placeholder; clients will get INVALID_APPLICATION_ID from WG until you set your key`);
     }
   });
+}
+
+/** Paths under the working directory as the operator would type them; others in full. */
+function shownPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith("..") && !isAbsolute(inside) ? inside : path;
 }
 
 function errorCounts(hub: ClientHub, before: ClientHub["counters"], crawl: Crawl | undefined): Record<string, number> {

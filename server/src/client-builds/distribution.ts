@@ -7,7 +7,6 @@
 import { join } from "node:path";
 import { ClientCatalog, type Publication } from "./catalog";
 
-export const DEFAULT_CLIENTS_DIR = "dist/clients";
 export const DEFAULT_RESCAN_MS = 30_000;
 /** Where servers before format 2 kept the key they signed with; today's clients trust it. */
 export const LEGACY_SIGNING_KEY_FILE = "client-signing-key.pem";

@@ -1,0 +1,63 @@
+/**
+ * Open to the internet, checked with real processes: what the operator
+ * starts and what a stranger can send. The server, the client and the build
+ * script are run as an operator or a volunteer would run them.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, spawnProc } from "../support/processes";
+import { createTestDatabase } from "../support/db";
+
+const SERVER = join(ROOT, "server/src/main.ts");
+const dirs: string[] = [];
+async function tempDir(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `wotc-exposed-${name}-`));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+const minimalConfig = {
+  server: { host: "127.0.0.1", port: 0 },
+  wg: { keys: [{ applicationId: "k", rps: 10, clients: ["*"] }] },
+  ranges: { xbox: { min: 5_000, max: 6_000 }, ps: { min: 1_073_740_000, max: 1_073_741_000 } },
+};
+
+describe("dataDir is found from the config file, not from where the server was started", () => {
+  test("started from another directory, the server keeps its data beside its config and creates nothing where it stands", async () => {
+    const site = await tempDir("site");
+    const elsewhere = await tempDir("elsewhere");
+    await mkdir(join(site, "config"));
+    const configPath = join(site, "config", "server.json");
+    await writeFile(configPath, JSON.stringify(minimalConfig));
+    const db = await createTestDatabase();
+    try {
+      const server = spawnProc(["bun", SERVER, "--config", configPath, "--date", "2026-03-01"], { DATABASE_URL: db.url }, elsewhere);
+      await server.waitFor(/listening on/, 60_000);
+      server.kill("SIGTERM");
+      await server.exited;
+      expect(await Bun.file(join(site, "data", "admin.token")).exists()).toBe(true);
+      expect(await readdir(elsewhere)).toEqual([]);
+    } finally {
+      await db.drop();
+    }
+  }, 90_000);
+
+  test("a database where the old, working-directory-relative dataDir pointed is not silently left behind", async () => {
+    const cwd = await tempDir("moved");
+    await mkdir(join(cwd, "data", "postgres"), { recursive: true });
+    await mkdir(join(cwd, "deploy", "config"), { recursive: true });
+    const configPath = join(cwd, "deploy", "config", "server.json");
+    await writeFile(configPath, JSON.stringify(minimalConfig));
+    const server = spawnProc(["bun", SERVER, "--config", configPath], {}, cwd);
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toContain(
+      `config.server.dataDir: relative to the config file's directory it is ${join(cwd, "deploy", "data")}, which does not exist, but ${join(cwd, "data")} (relative to the working directory, where it was looked for before) holds a database: set "dataDir": "${join(cwd, "data")}" to keep using it`,
+    );
+    expect(await Bun.file(join(cwd, "deploy", "data")).exists()).toBe(false);
+  }, 30_000);
+});
