@@ -13,13 +13,41 @@ const accountId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 **
 /** Relative to the config file's directory: config/server.json keeps its data in the checkout's data/. */
 export const DEFAULT_DATA_DIR = "../data";
 
+/**
+ * IDs one platform's range may span. The real ranges are 11-16 million wide
+ * and grow by 200,000 a day at most; every batch of the range is planned in
+ * memory, so a typo (one zero too many) must stop at the config, not at
+ * the run's memory.
+ */
+export const MAX_RANGE_IDS = 100_000_000;
+
 const IdRange = v.pipe(
   v.strictObject({
     min: v.pipe(accountId, v.description("First account ID crawled (inclusive).")),
-    max: v.pipe(accountId, v.description("End of the crawl (exclusive); grows after a run when accounts appear near it.")),
+    max: v.pipe(accountId, v.description(`End of the crawl (exclusive); grows after a run when accounts appear near it. At most ${MAX_RANGE_IDS.toLocaleString("en-US")} IDs above min.`)),
   }),
-  v.check((r) => r.min < r.max, "min must be below max"),
+  v.check((r) => r.min < r.max, (issue) => `min must be below max (min ${(issue.input as { min: number }).min}, max ${(issue.input as { max: number }).max})`),
+  v.check(
+    (r) => r.max - r.min <= MAX_RANGE_IDS,
+    (issue) => {
+      const r = issue.input as { min: number; max: number };
+      return `spans ${(r.max - r.min).toLocaleString("en-US")} IDs, more than the ${MAX_RANGE_IDS.toLocaleString("en-US")} one platform may (a digit too many?)`;
+    },
+  ),
 );
+
+/** `[min, max)` of two platforms share no ID: each account belongs to one platform's crawl. */
+function rangesOverlap(ranges: Record<string, { min: number; max: number }>): string | undefined {
+  const entries = Object.entries(ranges);
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [a, ra] = entries[i]!;
+      const [b, rb] = entries[j]!;
+      if (ra.min < rb.max && rb.min < ra.max) return `${a} [${ra.min}, ${ra.max}) and ${b} [${rb.min}, ${rb.max}) overlap; each account ID belongs to one platform`;
+    }
+  }
+  return undefined;
+}
 
 export const WgKey = v.strictObject({
   applicationId: v.pipe(v.string(), v.minLength(1), v.description("The Wargaming application_id.")),
@@ -192,10 +220,13 @@ export const ServerConfig = v.strictObject({
     maxAttempts: v.optional(v.pipe(positiveInt, v.description("Attempts per batch before the client hands it back as failed.")), 8),
     keys: v.pipe(v.array(WgKey), v.minLength(1), v.description("WG keys and which clients use them.")),
   }),
-  ranges: v.strictObject({
-    xbox: IdRange,
-    ps: IdRange,
-  }),
+  ranges: v.pipe(
+    v.strictObject({
+      xbox: IdRange,
+      ps: IdRange,
+    }),
+    v.check((ranges) => rangesOverlap(ranges) === undefined, (issue) => rangesOverlap(issue.input as Record<string, { min: number; max: number }>) ?? "ranges overlap"),
+  ),
   growth: v.optional(v.pipe(Growth, v.description("Range growth after a run, when accounts appear near a platform's max.")), {}),
   elasticsearch: v.optional(
     v.pipe(

@@ -37,3 +37,32 @@ describe("paths in the config are relative to the config file's directory", () =
     expect(() => parseConfig("/srv/server.json", { ...minimal, server: { dataDir: "" } })).toThrow(ConfigError);
   });
 });
+
+describe("ranges are checked before anything is crawled", () => {
+  const withRanges = (ranges: unknown) => () => parseConfig("/srv/server.json", { ...minimal, ranges });
+  const problems = (ranges: unknown) => {
+    try {
+      withRanges(ranges)();
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  test("min below max, named with the numbers", () => {
+    expect(problems({ xbox: { min: 6_000, max: 5_000 }, ps: minimal.ranges.ps })).toEqual(["config.ranges.xbox: min must be below max (min 6000, max 5000)"]);
+  });
+
+  test("no ID in two platforms' ranges", () => {
+    expect(problems({ xbox: { min: 1_073_700_000, max: 1_073_750_000 }, ps: minimal.ranges.ps })).toEqual([
+      "config.ranges: xbox [1073700000, 1073750000) and ps [1073740000, 1085000000) overlap; each account ID belongs to one platform",
+    ]);
+    expect(problems({ xbox: { min: 1_073_700_000, max: 1_073_740_000 }, ps: minimal.ranges.ps })).toEqual([]); // touching is not overlapping
+  });
+
+  test("a range of a sane size: one zero too many is refused, not planned", () => {
+    expect(problems({ xbox: { min: 5_000, max: 155_000_000 }, ps: minimal.ranges.ps })).toEqual([
+      "config.ranges.xbox: spans 154,995,000 IDs, more than the 100,000,000 one platform may (a digit too many?)",
+    ]);
+  });
+});
