@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { isIP } from "node:net";
+import { parseVersion, VERSION_FORMAT } from "./wire/client-version";
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -48,6 +49,9 @@ function rangesOverlap(ranges: Record<string, { min: number; max: number }>): st
   }
   return undefined;
 }
+
+/** A client version as `bun run build:client` writes them; compared by schema/wire/client-version.ts. */
+const Version = v.pipe(v.string(), v.check((text) => parseVersion(text) !== undefined, `expected ${VERSION_FORMAT}`));
 
 export const WgKey = v.strictObject({
   applicationId: v.pipe(v.string(), v.minLength(1), v.description("The Wargaming application_id.")),
@@ -155,6 +159,13 @@ const Clients = v.strictObject({
     ),
     "../dist/clients",
   ),
+  minVersion: v.optional(
+    v.pipe(
+      v.nullable(Version),
+      v.description("Oldest client version accepted at register and on the work socket; older ones are told to update (self-updating ones do). null = any."),
+    ),
+    null,
+  ),
 });
 
 const Schedule = v.strictObject({
@@ -194,6 +205,13 @@ export const ServerConfig = v.strictObject({
           ),
         ),
         DEFAULT_DATA_DIR,
+      ),
+      publicUrl: v.optional(
+        v.pipe(
+          v.nullable(v.pipe(v.string(), v.url())),
+          v.description("The URL volunteers reach this server at (e.g. https://tracker.example.org), used in download links; null = the URL a request came to."),
+        ),
+        null,
       ),
     }),
     {},
@@ -237,7 +255,7 @@ export const ServerConfig = v.strictObject({
     [],
   ),
   schedule: v.optional(v.pipe(Schedule, v.description("Scheduled mode (--serve): when the daily run starts.")), {}),
-  clients: v.optional(v.pipe(Clients, v.description("The client builds this server distributes.")), {}),
+  clients: v.optional(v.pipe(Clients, v.description("The client builds this server distributes, and which clients it accepts.")), {}),
 });
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;

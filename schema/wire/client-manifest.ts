@@ -25,6 +25,12 @@ export function isClientTarget(name: string): name is ClientTarget {
   return (CLIENT_TARGETS as readonly string[]).includes(name);
 }
 
+/** The target a machine runs (for a client running from source, which has none built in). */
+export function targetOf(platform: string, arch: string): ClientTarget | undefined {
+  const name = `${platform === "win32" ? "windows" : platform}-${arch}`;
+  return isClientTarget(name) ? name : undefined;
+}
+
 /** The file name a volunteer keeps on disk (and gets from the download route). */
 export function executableName(target: ClientTarget): string {
   return target.startsWith("windows-") ? "wotc-client.exe" : "wotc-client";

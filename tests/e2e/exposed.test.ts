@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, spawnProc } from "../support/processes";
 import { createTestDatabase } from "../support/db";
+import { setUpHardened, startHardenedServer } from "./hardening-support";
 
 const SERVER = join(ROOT, "server/src/main.ts");
 const dirs: string[] = [];
@@ -60,4 +61,29 @@ describe("dataDir is found from the config file, not from where the server was s
     );
     expect(await Bun.file(join(cwd, "deploy", "data")).exists()).toBe(false);
   }, 30_000);
+});
+
+describe("clients.minVersion on the work socket", () => {
+  test("a socket opened with an old version (or none) is told the version needed, then closed before it gets work", async () => {
+    const setup = await setUpHardened({ seed: 1501, day: "2026-03-01", extra: { clients: { minVersion: "0.3.0" } } });
+    const token = await setup.token("probe");
+    const { server, url } = await startHardenedServer(setup, "2026-03-01");
+    try {
+      for (const query of ["&version=0.2.9", ""]) {
+        const messages: { type: string; message?: string }[] = [];
+        const socket = new WebSocket(`${url.replace(/^http/, "ws")}/api/work?name=probe${query}`, { headers: { authorization: `Bearer ${token}` } } as never);
+        socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data))));
+        const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+        expect(closed).toEqual({ code: 1008, reason: "client version too old" });
+        expect(messages.map((m) => m.type)).toEqual(["error"]);
+        expect(messages[0]!.message).toContain("this server needs wotc-client 0.3.0 or newer; download it from http://127.0.0.1:");
+      }
+      const status = await (await fetch(`${url}/api/status`)).json();
+      expect(status.clientsConnected).toBe(0);
+    } finally {
+      server.kill("SIGTERM");
+      await server.exited;
+      await setup.cleanup();
+    }
+  }, 90_000);
 });

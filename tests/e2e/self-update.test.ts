@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { hashFile } from "../../client/src/update/hash-file";
 import { loadSigningKey } from "../../client/release/signing-key";
 import { signManifest } from "../../client/release/manifest";
-import { MANIFEST_FILE, OLD_BUILD_RECORD_FILE, type SignedManifest } from "@wotc/schema/wire/client-manifest";
+import { MANIFEST_FILE, OLD_BUILD_RECORD_FILE, type SignedManifest, targetOf } from "@wotc/schema/wire/client-manifest";
 import { expectedDatabase } from "../support/wg-sim/oracle";
 import { firstDifferences, readSnapshot } from "../support/db-snapshot";
 import { spawnProc, ROOT, type Proc } from "../support/processes";
@@ -104,13 +104,14 @@ async function committedBatches(setup: CrawlSetup): Promise<number> {
 }
 
 /** A server whose clients directory is `clientsDir`. */
-async function crawlSetup(seed: number, clientsDir: string, options: { keyRps?: number; ranges?: typeof TINY_RANGES; day?: string } = {}) {
+async function crawlSetup(seed: number, clientsDir: string, options: { keyRps?: number; ranges?: typeof TINY_RANGES; day?: string; minVersion?: string } = {}) {
   const setup = await setUpCrawl({
     seed,
     day: options.day ?? DAY1,
     keyRps: options.keyRps,
     sim: options.keyRps ? { rps: options.keyRps } : undefined,
     ranges: options.ranges ?? TINY_RANGES,
+    config: options.minVersion ? { clients: { minVersion: options.minVersion } } : undefined,
   });
   Object.assign(setup.env, { WOTC_CLIENTS_DIR: clientsDir });
   return setup;
@@ -195,6 +196,33 @@ describe("a volunteer running A against a server that distributes B", () => {
     }
   }, 90_000);
 });
+
+test("clients.minVersion: an old client from source is refused with the version and the download; a self-updating one updates and gets in", async () => {
+  const setup = await crawlSetup(610, buildB.dir, { minVersion: B });
+  const exe = await volunteerWith("min-version");
+  let server: Proc | undefined;
+  let client: Proc | undefined;
+  try {
+    const started = await startCrawlServer(setup, DAY1);
+    server = started.server;
+    const fromSource = spawnProc(["bun", "client/src/main.ts", "--server", started.url, "--token", setup.token, "--name", "old-one"]);
+    expect(await fromSource.exited).toBe(1);
+    expect(fromSource.output()).toContain(
+      `error: wotc-client 0.1.0 is too old: this server needs wotc-client ${B} or newer; download it from ${started.url}/api/client/download/${targetOf(process.platform, process.arch)}`,
+    );
+
+    client = startCompiled(exe, started.url, setup.token, "volunteer-1");
+    await client.waitFor(new RegExp(`wotc-client ${escape(B)} \\(linux-x64\\), updated from ${escape(A)}`), 30_000);
+    expect(await server.exited).toBe(0);
+    expect(await client.exited).toBe(0);
+    expect((await hashFile(exe)).sha256).toBe(buildB.sha256);
+    expect(client.output()).toMatch(/registered as volunteer-1/);
+    expect(await committedBatches(setup)).toBe(40);
+  } finally {
+    await stopAll(client, server);
+    await setup.cleanup();
+  }
+}, 60_000);
 
 test("after an update, Ctrl-C reaches the new build once: it hands its batches back and exits 0", async () => {
   const setup = await crawlSetup(605, buildB.dir, { keyRps: 20, ranges: SMALL_RANGES });

@@ -12,6 +12,7 @@ import type { SigningKey } from "../../client/release/signing-key";
 import { signManifest } from "../../client/release/manifest";
 import { createKey, formatTwo, sha256 } from "../support/release";
 import { SelfUpdater } from "../../client/src/update/updater";
+import { runUpdatingClient } from "../../client/src/update/run-updating";
 import { downloadBuild } from "../../client/src/update/download";
 import { UpdateFailed } from "../../client/src/update/errors";
 import { type CompiledBuild, describeSelf } from "../../client/src/update/build-info";
@@ -55,7 +56,14 @@ interface FakeServer {
 /** Serves `build` as the linux-x64 client, signed by `signer`; `body` may differ from what is signed. */
 function serveBuild(
   build: string,
-  options: { signer?: SigningKey; body?: (bytes: Uint8Array) => ConstructorParameters<typeof Response>[0]; version?: string; sequence?: number } = {},
+  options: {
+    signer?: SigningKey;
+    body?: (bytes: Uint8Array) => ConstructorParameters<typeof Response>[0];
+    version?: string;
+    sequence?: number;
+    /** While it says true, the server distributes nothing (404). */
+    hidden?: { now: boolean };
+  } = {},
 ): FakeServer {
   const bytes = new TextEncoder().encode(build);
   const version = options.version ?? "2.0.0";
@@ -70,6 +78,7 @@ function serveBuild(
     fetch(request) {
       const path = new URL(request.url).pathname;
       if (path === "/api/client/manifest") {
+        if (options.hidden?.now) return Response.json({ error: "no builds" }, { status: 404 });
         state.manifests.push(new URL(request.url).search);
         return Response.json(signed);
       }
@@ -328,4 +337,47 @@ test("a build describes itself to a format-2 predecessor in full, and to an olde
   expect(JSON.parse(describeSelf(build, "1"))).toEqual({ version: "2.0.0", target: "linux-x64", keyId: "0123456789abcdef" });
   const { legacyKeyId: _, ...plain } = build;
   expect(JSON.parse(describeSelf(plain, "1"))).toEqual({ version: "2.0.0", target: "linux-x64", keyId: trusted.keyId });
+});
+
+test("refused as too old by the server, a compiled client updates to the build the server distributes and runs it", async () => {
+  const { build, exe } = await installed("1.0.0");
+  const hidden = { now: true }; // nothing to update to at start: the refusal is what makes it look again
+  const server = serveBuild(fakeBuild("2.0.0"), { hidden });
+  servers.push(server);
+  const { log, lines } = capture();
+  const runs: string[] = [];
+  const code = await runUpdatingClient({
+    args: { server: server.url, token: "t", name: "volunteer" },
+    argv: ["--server", server.url, "--token", "t"],
+    signal: new AbortController().signal,
+    log,
+    build,
+    run: async (options) => {
+      runs.push(`${options.version} ${options.target}`);
+      hidden.now = false; // the operator published 2.0.0 and set clients.minVersion to it
+      return { code: 1, reason: "outdated", message: "wotc-client 1.0.0 is too old: this server needs wotc-client 2.0.0 or newer", minVersion: "2.0.0" };
+    },
+  });
+  expect(code).toBe(0);
+  expect(runs).toEqual(["1.0.0 linux-x64"]);
+  expect(lines).toContain("info update: the server needs 2.0.0 or newer: the server distributes 2.0.0, this is 1.0.0; downloading 0.0 MB");
+  expect(await readFile(exe, "utf8")).toBe(fakeBuild("2.0.0"));
+  expect(JSON.parse(await readFile(`${exe}.ran`, "utf8"))).toMatchObject({ version: "2.0.0", from: "1.0.0" });
+});
+
+test("refused as too old with nothing newer to install, it stops and says so", async () => {
+  const { build, exe } = await installed("1.0.0");
+  const server = serveBuild(await readFile(exe, "utf8"), { version: "1.0.0" });
+  servers.push(server);
+  const { log, lines } = capture();
+  const code = await runUpdatingClient({
+    args: { server: server.url, token: "t", name: "volunteer" },
+    argv: [],
+    signal: new AbortController().signal,
+    log,
+    build,
+    run: async () => ({ code: 1, reason: "outdated", message: "too old", minVersion: "2.0.0" }),
+  });
+  expect(code).toBe(1);
+  expect(lines.at(-1)).toBe("error update: no newer build to install from the server; download it by hand (see above)");
 });
