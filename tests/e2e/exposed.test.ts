@@ -78,7 +78,7 @@ describe("clients.minVersion on the work socket", () => {
         expect(messages.map((m) => m.type)).toEqual(["error"]);
         expect(messages[0]!.message).toContain("this server needs wotc-client 0.3.0 or newer; download it from http://127.0.0.1:");
       }
-      const status = await (await fetch(`${url}/api/status`)).json();
+      const status = (await (await fetch(`${url}/api/status`)).json()) as { clientsConnected: number };
       expect(status.clientsConnected).toBe(0);
     } finally {
       server.kill("SIGTERM");
