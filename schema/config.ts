@@ -60,7 +60,8 @@ export const WgKey = v.strictObject({
     v.description("Requests per second WG allows this key; shared among the clients holding it. null = no limit (simulator only)."),
   ),
   clients: v.pipe(
-    v.array(v.pipe(v.string(), v.minLength(1))),
+    // Addresses are compared as the server spells them: an IPv4 address never in its ::ffff: form
+    v.array(v.pipe(v.string(), v.minLength(1), v.transform((entry) => entry.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1")))),
     v.minLength(1),
     v.description('Client names or addresses that use this key; "*" matches every client.'),
   ),
@@ -109,7 +110,13 @@ const Admin = v.strictObject({
     ),
     null,
   ),
-  trustLoopback: v.optional(v.pipe(v.boolean(), v.description("Requests from 127.0.0.0/8 and ::1 count as admin without the token.")), true),
+  trustLoopback: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description("Requests from 127.0.0.0/8 and ::1 with a loopback Host header count as admin without the token; never while server.trustedProxies is set."),
+    ),
+    true,
+  ),
 });
 
 const Growth = v.strictObject({
@@ -205,6 +212,22 @@ export const ServerConfig = v.strictObject({
           ),
         ),
         DEFAULT_DATA_DIR,
+      ),
+      trustedProxies: v.optional(
+        v.pipe(
+          v.array(AddressRule),
+          v.description(
+            "Reverse proxies (addresses or CIDR ranges) whose forwardedHeader is believed; then loopback is no longer admin by itself. Empty = the socket's address is the client's.",
+          ),
+        ),
+        [],
+      ),
+      forwardedHeader: v.optional(
+        v.pipe(
+          v.picklist(["x-forwarded-for", "forwarded"]),
+          v.description("The header the proxies set or append the client's address to (only that one is read): x-forwarded-for or forwarded (RFC 7239)."),
+        ),
+        "x-forwarded-for",
       ),
       publicUrl: v.optional(
         v.pipe(

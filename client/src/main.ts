@@ -11,6 +11,7 @@ import { parseArgs, USAGE, UsageError, type ClientArgs } from "./config";
 import { fetchTrustingServerCa } from "./register";
 import { socketTrustingCa } from "./session";
 import type { RunClientOptions } from "./client";
+import { plainHttpWarning } from "./urls";
 
 async function main(): Promise<number> {
   // An updating predecessor asks a new build what it is before installing it
@@ -43,6 +44,8 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
+  const plain = plainHttpWarning(parsed.args.server);
+  if (plain) consoleLogger.warn(plain);
   let args: ClientArgs & Pick<RunClientOptions, "fetch" | "socket"> = parsed.args;
   if (args.ca) {
     const pem = await Bun.file(args.ca).text().catch((error: Error) => {

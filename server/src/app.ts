@@ -15,6 +15,9 @@ import { adminRoute } from "./routes/admin";
 import type { AccessControl } from "./access/access-control";
 import { clientDistRoute } from "./routes/client-dist";
 import type { ClientCatalog } from "./client-builds/catalog";
+import { ClientAddressResolver } from "./access/client-address";
+import { exposureWarnings } from "./access/exposure";
+import { resolveClientAddress } from "./routes/auth";
 
 export interface AppDeps {
   config: ServerConfig;
@@ -30,6 +33,8 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  // First: every check below reads the client's address through it (trusted proxies, normalised)
+  app.use("*", resolveClientAddress(new ClientAddressResolver(deps.config.server)));
   if (deps.access) {
     // Before the routes' token check, so refused addresses and floods never reach the database.
     app.use("/api/register", deps.access.addressGuard, deps.access.registerLimit);
@@ -37,7 +42,7 @@ export function createApp(deps: AppDeps) {
   }
   app.route("/", registerRoute(deps));
   app.route("/", workRoute(deps));
-  app.route("/", statusRoute(deps));
+  app.route("/", statusRoute({ ...deps, warnings: exposureWarnings(deps.config) }));
   app.route("/", adminRoute(deps));
   app.route("/", clientDistRoute(deps));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

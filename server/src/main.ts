@@ -13,6 +13,7 @@ import { createApp } from "./app";
 import { startClientDistribution } from "./client-builds/distribution";
 import { startHttpServer } from "./http";
 import { AccessControl } from "./access/access-control";
+import { exposureWarnings } from "./access/exposure";
 import { loadAdminToken } from "./access/admin-token";
 import { RevocationWatch } from "./access/revocation-watch";
 import type { Crawl } from "./crawl/crawl";
@@ -118,6 +119,7 @@ async function serve(
   const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION, clientBuilds: clientBuilds.catalog, access });
   const { server, url } = startHttpServer(config, app);
   log(`listening on ${url}`);
+  for (const warning of exposureWarnings(config)) log(`WARNING: ${warning}`);
 
   const stop = new AbortController();
   let signalName = "";

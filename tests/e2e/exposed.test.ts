@@ -87,3 +87,26 @@ describe("clients.minVersion on the work socket", () => {
     }
   }, 90_000);
 });
+
+describe("plain HTTP where others can listen is said out loud", () => {
+  test("the server listening on every address without TLS warns at start and on /api/status", async () => {
+    const setup = await setUpHardened({ seed: 1502, day: "2026-03-01", server: { host: "0.0.0.0" } });
+    const { server, url } = await startHardenedServer(setup, "2026-03-01");
+    try {
+      await server.waitFor(/WARNING: listening on 0\.0\.0\.0 without TLS: client tokens, the WG keys sent to clients and client downloads travel in clear text/);
+      const status = (await (await fetch(`${url}/api/status`)).json()) as { warnings: string[] };
+      expect(status.warnings).toEqual([expect.stringContaining("listening on 0.0.0.0 without TLS")]);
+    } finally {
+      server.kill("SIGTERM");
+      await server.exited;
+      await setup.cleanup();
+    }
+  }, 90_000);
+
+  test("the client warns when it talks plain HTTP to another machine", async () => {
+    const client = spawnProc(["bun", "client/src/main.ts", "--server", "http://192.0.2.1:9", "--token", "t"]);
+    await client.waitFor(/warning: talking plain HTTP to 192\.0\.2\.1:9: your token and the WG key the server gives you travel unencrypted/, 20_000);
+    client.kill("SIGTERM");
+    await client.exited;
+  }, 30_000);
+});

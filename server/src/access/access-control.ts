@@ -5,7 +5,8 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ServerConfig } from "@wotc/schema/config";
-import { bearerToken, remoteAddress } from "../routes/auth";
+import { bearerToken, remoteAddress, requestHost } from "../routes/auth";
+import { isLoopbackHost } from "./client-address";
 import { AddressFilter, isLoopback } from "./address-filter";
 import { AddressLimits } from "./address-limits";
 import { sameToken } from "./admin-token";
@@ -17,7 +18,7 @@ export class AccessControl {
   private readonly trustLoopback: boolean;
 
   constructor(
-    config: Pick<ServerConfig, "access" | "admin">,
+    config: Pick<ServerConfig, "access" | "admin"> & { server: Pick<ServerConfig["server"], "trustedProxies"> },
     private readonly adminToken: string | undefined,
     now?: () => number,
   ) {
@@ -27,7 +28,8 @@ export class AccessControl {
       registerPerMinute: config.access.registerPerMinute,
       now,
     });
-    this.trustLoopback = config.admin.trustLoopback;
+    // Behind a proxy on this machine every request arrives from loopback: then only the token makes an admin
+    this.trustLoopback = config.admin.trustLoopback && config.server.trustedProxies.length === 0;
   }
 
   /** Refuses addresses outside `access.allow` or inside `access.deny`, before any token lookup. */
@@ -61,9 +63,13 @@ export class AccessControl {
     await next();
   };
 
-  /** Loopback (when trusted) or `Authorization: Bearer <admin token>`. */
+  /**
+   * Loopback (when trusted, and only with a loopback Host: a page on another
+   * site that rebinds its name to 127.0.0.1 sends its own name) or
+   * `Authorization: Bearer <admin token>`.
+   */
   isAdmin(c: Context): boolean {
-    if (this.trustLoopback && isLoopback(remoteAddress(c))) return true;
+    if (this.trustLoopback && isLoopback(remoteAddress(c)) && isLoopbackHost(requestHost(c))) return true;
     return this.adminToken !== undefined && sameToken(bearerToken(c), this.adminToken);
   }
 

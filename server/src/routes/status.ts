@@ -8,13 +8,15 @@ import type { ClientHub } from "../ws/hub";
 import type { Crawl } from "../crawl/crawl";
 import type { AccessControl } from "../access/access-control";
 
-export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl }) {
+export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl; warnings?: string[] }) {
   return new Hono().get("/api/status", (c) => {
     const crawl = deps.currentCrawl();
     const clients = [...deps.hub.all()].map((session) => session.summary());
     const admin = deps.access?.isAdmin(c) ?? false;
     return c.json({
       version: deps.version,
+      /** Exposure warnings (plain HTTP on a public address), for the dashboard to show. */
+      warnings: deps.warnings ?? [],
       run: crawl?.status() ?? null,
       clientsConnected: clients.length,
       ...(admin ? { clients } : {}),
