@@ -92,6 +92,10 @@ const Access = v.strictObject({
   deny: v.optional(v.pipe(v.array(AddressRule), v.description("Addresses or CIDR ranges refused even when allowed.")), []),
   maxConnectionsPerAddress: v.optional(v.pipe(positiveInt, v.description("Open work sockets allowed from one address.")), 16),
   registerPerMinute: v.optional(v.pipe(positiveInt, v.description("Register requests allowed from one address per minute.")), 30),
+  failedUpgradesPerMinute: v.optional(
+    v.pipe(positiveInt, v.description("Work-socket requests refused (bad token, not an upgrade) from one address per minute before the rest get 429 without a database look-up.")),
+    30,
+  ),
 });
 
 const Tls = v.pipe(

@@ -38,7 +38,7 @@ export function createApp(deps: AppDeps) {
   if (deps.access) {
     // Before the routes' token check, so refused addresses and floods never reach the database.
     app.use("/api/register", deps.access.addressGuard, deps.access.registerLimit);
-    app.use("/api/work", deps.access.addressGuard, deps.access.connectionLimit);
+    app.use("/api/work", deps.access.addressGuard, deps.access.connectionLimit, deps.access.failedUpgradeLimit);
   }
   app.route("/", registerRoute(deps));
   app.route("/", workRoute(deps));

@@ -107,7 +107,7 @@ describe("per-address limits", () => {
       limits.tryRegister(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
     }
     // Only the last minute's addresses (600 at one per 100 ms) plus at most one sweep's lag remain.
-    expect((limits as unknown as { registers: Map<string, number[]> }).registers.size).toBeLessThan(1_700);
+    expect(limits.trackedAddresses).toBeLessThan(1_700);
   });
 });
 
@@ -157,6 +157,21 @@ describe("middleware on the app", () => {
     const limited = await register("10.0.0.1");
     expect(limited.headers.get("retry-after")).toBe("60");
     expect((await register("10.0.0.2")).status).toBe(200);
+  });
+
+  test("refused work-socket requests are limited per address: over the limit, 429 without a token look-up", async () => {
+    const { app, verified, from } = appWith(config({ access: { failedUpgradesPerMinute: 3 } }));
+    const socket = (address: string, token = "wrong") =>
+      app.request("/api/work?name=box", { headers: { authorization: `Bearer ${token}`, upgrade: "websocket" } }, from(address));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await socket("198.51.100.9")).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    expect(verified.length).toBe(3); // the last three cost no look-up
+    const limited = await socket("198.51.100.9", "good-token");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("60");
+    expect(((await limited.json()) as { error: string }).error).toBe("too many refused work-socket requests from 198.51.100.9; try again in 60 s");
+    expect((await socket("198.51.100.10")).status).toBe(401); // another address is not affected
   });
 
   test("/api/status hides per-client details from strangers; loopback and the admin token see them", async () => {

@@ -26,6 +26,7 @@ export class AccessControl {
     this.limits = new AddressLimits({
       maxConnections: config.access.maxConnectionsPerAddress,
       registerPerMinute: config.access.registerPerMinute,
+      failedUpgradesPerMinute: config.access.failedUpgradesPerMinute,
       now,
     });
     // Behind a proxy on this machine every request arrives from loopback: then only the token makes an admin
@@ -61,6 +62,24 @@ export class AccessControl {
       return c.json({ error: `too many open connections from ${address}` }, 429);
     }
     await next();
+  };
+
+  /**
+   * Work-socket requests that were refused (wrong token, no upgrade) count
+   * against their address; over `access.failedUpgradesPerMinute` the rest of
+   * the minute is answered 429 before the token check, so a flood of bad
+   * upgrades costs no database look-ups. Our own 429s do not count, or a
+   * flood would never let the window empty.
+   */
+  readonly failedUpgradeLimit: MiddlewareHandler = async (c, next) => {
+    const address = remoteAddress(c);
+    if (this.limits.tooManyFailedUpgrades(address)) {
+      const retryAfter = this.limits.upgradeRetryAfterSeconds(address);
+      c.header("retry-after", String(retryAfter));
+      return c.json({ error: `too many refused work-socket requests from ${address}; try again in ${retryAfter} s` }, 429);
+    }
+    await next();
+    if (c.res.status >= 400 && c.res.status !== 429) this.limits.failedUpgrade(address);
   };
 
   /**
