@@ -17,6 +17,7 @@ import { exposureWarnings } from "../../server/src/access/exposure";
 import { plainHttpWarning } from "../../client/src/urls";
 import { ClientHub } from "../../server/src/ws/hub";
 import type { TokenStore } from "../../server/src/tokens";
+import type { Crawl } from "../../server/src/crawl/crawl";
 import { mkdtemp, readFile, stat, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -276,6 +277,26 @@ describe("the client's address", () => {
     for (const host of ["localhost:8888", "127.0.0.1:8888", "[::1]:8888", "LOCALHOST"]) expect(await asked(host)).toHaveProperty("clients");
     for (const host of ["evil.example", "evil.example:8888", "127.0.0.1.evil.example", "10.0.0.1:8888"]) expect(await asked(host)).not.toHaveProperty("clients");
     expect(isLoopbackHost(undefined)).toBe(false);
+  });
+});
+
+describe("database errors on /api/status", () => {
+  test("strangers see that the database is in trouble and its code, not its host, port or user; an admin sees the text", async () => {
+    const cfg = config();
+    const hub = new ClientHub(cfg, () => {});
+    let trouble = 'password authentication failed for user "wotc" (28P01)';
+    const crawl = { status: () => ({ date: "2026-03-01", dbTrouble: trouble }), counters: {} } as unknown as Crawl;
+    const access = new AccessControl(cfg, "admin-token-0123456789");
+    const app = createApp({ config: cfg, hub, tokens: {} as TokenStore, currentCrawl: () => crawl, version: "test", access });
+    const stranger = { requestIP: () => ({ address: "198.51.100.4", family: "IPv4", port: 1 }) };
+    const seen = async (headers: Record<string, string> = {}) =>
+      ((await (await app.request("/api/status", { headers }, stranger)).json()) as { run: { dbTrouble: string } }).run.dbTrouble;
+    expect(await seen()).toBe("the database is unavailable (28P01); details on /api/admin/status");
+    expect(await seen({ authorization: "Bearer admin-token-0123456789" })).toBe(trouble);
+    trouble = "connect ECONNREFUSED 10.0.0.5:5432 (ECONNREFUSED)";
+    expect(await seen()).toBe("the database is unavailable (ECONNREFUSED); details on /api/admin/status");
+    trouble = "getaddrinfo ENOTFOUND db.internal.example";
+    expect(await seen()).toBe("the database is unavailable; details on /api/admin/status");
   });
 });
 

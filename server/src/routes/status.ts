@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { ClientHub } from "../ws/hub";
 import type { Crawl } from "../crawl/crawl";
 import type { AccessControl } from "../access/access-control";
+import { publicRunStatus } from "../access/public-status";
 
 export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl; warnings?: string[] }) {
   return new Hono().get("/api/status", (c) => {
@@ -15,9 +16,10 @@ export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | 
     const admin = deps.access?.isAdmin(c) ?? false;
     return c.json({
       version: deps.version,
-      /** Exposure warnings (plain HTTP on a public address), for the dashboard to show. */
+      // Exposure warnings (plain HTTP on a public address), for the dashboard to show
       warnings: deps.warnings ?? [],
-      run: crawl?.status() ?? null,
+      // A database error names host, port and user: the text is for admins
+      run: admin ? (crawl?.status() ?? null) : publicRunStatus(crawl?.status() ?? null),
       clientsConnected: clients.length,
       ...(admin ? { clients } : {}),
       errors: {
