@@ -4,6 +4,7 @@
  */
 import { ConfigError, DEFAULT_CONFIG_PATH, initConfig, loadConfig } from "./config";
 import { PLACEHOLDER_APPLICATION_ID } from "@wotc/schema/config";
+import { redactApplicationIds } from "@wotc/schema/wg";
 import { USAGE, UsageError, parseServerArgs, utcToday, type ServerCommand } from "./cli";
 import { connectDatabase, type Database } from "./db/connect";
 import { migrateDatabase } from "./db/migrate";
@@ -26,9 +27,10 @@ import { isAbsolute, join, relative } from "node:path";
 
 const VERSION = process.env.WOTC_VERSION ?? "dev";
 
-function log(line: string): void {
+function logLine(line: string): void {
   console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 }
+const log = logLine;
 
 async function main(argv: string[]): Promise<number> {
   let command: ServerCommand;
@@ -95,6 +97,8 @@ async function serve(
   config: Awaited<ReturnType<typeof loadConfig>>["config"],
   database: Database,
 ): Promise<number> {
+  // Every line from here on: a WG key echoed in a client's failure reason (or anywhere) is not logged
+  const log = (line: string) => logLine(redactApplicationIds(line, config.wg.keys.map((key) => key.applicationId)));
   const hub = new ClientHub(config, log);
   const tokens = new TokenStore(database.sql);
   let crawl: Crawl | undefined;

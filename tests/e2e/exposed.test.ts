@@ -7,9 +7,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, spawnProc } from "../support/processes";
+import { ROOT, spawnProc, startClient } from "../support/processes";
 import { createTestDatabase } from "../support/db";
-import { setUpHardened, startHardenedServer } from "./hardening-support";
+import { openWorkSocket, setUpHardened, startHardenedServer } from "./hardening-support";
 
 const SERVER = join(ROOT, "server/src/main.ts");
 const dirs: string[] = [];
@@ -110,3 +110,31 @@ describe("plain HTTP where others can listen is said out loud", () => {
     await client.exited;
   }, 30_000);
 });
+
+test("a WG key that WG rejects (its answer echoes the key) appears in neither the client's nor the server's output", async () => {
+  const rejected = "0123456789abcdef0123456789abcdef";
+  const setup = await setUpHardened({ seed: 1503, day: "2026-03-01", keys: [{ applicationId: rejected, rps: null, clients: ["*"] }] });
+  const token = await setup.token("volunteer");
+  const { server, url } = await startHardenedServer(setup, "2026-03-01");
+  const client = startClient(url, token, "volunteer-1");
+  try {
+    await server.waitFor(/could not crawl batch \d+: WG error 407 INVALID_APPLICATION_ID/, 30_000);
+    await client.waitFor(/INVALID_APPLICATION_ID/, 30_000);
+    // A client from before this fix sends the key in its reason: the server's log leaves it out too
+    const old = openWorkSocket(url, token, "old-client");
+    expect(await old.opened).toBe(true);
+    while (!old.messages.some((m) => m.type === "work")) await Bun.sleep(20);
+    const id = old.messages.find((m) => m.type === "work").batches[0].id;
+    old.socket.send(JSON.stringify({ type: "failed", id, reason: `WG error 407 INVALID_APPLICATION_ID (field application_id=${rejected})` }));
+    await server.waitFor(new RegExp(`client old-client could not crawl batch ${id}: WG error 407 INVALID_APPLICATION_ID \\(field application_id=<application_id>\\)`), 10_000);
+    old.socket.close();
+  } finally {
+    client.kill("SIGTERM");
+    await client.exited;
+    server.kill("SIGTERM");
+    await server.exited;
+    await setup.cleanup();
+  }
+  expect(server.output()).not.toContain(rejected);
+  expect(client.output()).not.toContain(rejected);
+}, 90_000);
