@@ -15,7 +15,10 @@ export const USAGE = `usage:
 
 export class UsageError extends Error {}
 
-export function parseServerArgs(argv: string[]): ServerCommand {
+const TOKEN_NAME = /^[\w.@-]{1,64}$/;
+
+/** `now` decides what "the future" is for --date (a run of a day that has not begun would find no one's battles yet). */
+export function parseServerArgs(argv: string[], now = new Date()): ServerCommand {
   let parsed;
   try {
     parsed = parseArgs({
@@ -37,13 +40,20 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   if (values.help) return { kind: "help" };
   if (values.init) return { kind: "init", configPath };
   if (positionals[0] === "token") {
-    const action = positionals[1];
-    if (action === "list") return { kind: "token", configPath, action, name: undefined };
-    if ((action === "add" || action === "revoke") && positionals[2]) return { kind: "token", configPath, action, name: positionals[2] };
+    const [, action, name, ...extra] = positionals;
+    if (action === "list" && name === undefined) return { kind: "token", configPath, action, name: undefined };
+    if ((action === "add" || action === "revoke") && name !== undefined && extra.length === 0) {
+      // Checked here, not by the token store, so a bad name is a usage error (exit 2) like any other
+      if (!TOKEN_NAME.test(name)) throw new UsageError(`token ${action} ${name}: a name is 1-64 letters, digits, '.', '@', '_' or '-'`);
+      return { kind: "token", configPath, action, name };
+    }
     throw new UsageError("token takes: add NAME | list | revoke NAME");
   }
   if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
+  if (values.date !== undefined && values.date > utcToday(now)) {
+    throw new UsageError(`--date ${values.date} is in the future (today is ${utcToday(now)} UTC); a day can be crawled once it has begun`);
+  }
   return { kind: "run", configPath, date: values.date, serve: values.serve };
 }
 

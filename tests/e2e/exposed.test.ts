@@ -138,3 +138,25 @@ test("a WG key that WG rejects (its answer echoes the key) appears in neither th
   expect(server.output()).not.toContain(rejected);
   expect(client.output()).not.toContain(rejected);
 }, 90_000);
+
+describe("usage errors exit 2 everywhere, saying what was wrong", () => {
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const cases: [string, string[], string][] = [
+    ["server: an unknown flag", ["bun", "server/src/main.ts", "--frobnicate"], "Unknown option '--frobnicate'"],
+    ["server: a date that is not one", ["bun", "server/src/main.ts", "--date", "2026-02-30"], "--date 2026-02-30: expected a date as YYYY-MM-DD"],
+    ["server: a day that has not begun", ["bun", "server/src/main.ts", "--date", tomorrow], `--date ${tomorrow} is in the future`],
+    ["server: a token name the store cannot take", ["bun", "server/src/main.ts", "token", "add", "two words"], "token add two words: a name is 1-64 letters"],
+    ["server: a token command that does not exist", ["bun", "server/src/main.ts", "token", "frobnicate"], "token takes: add NAME | list | revoke NAME"],
+    ["client: an unknown flag", ["bun", "client/src/main.ts", "--server", "http://127.0.0.1:9", "--token", "t", "--verbose"], "unknown flag --verbose"],
+    ["client: a token file that is not there", ["bun", "client/src/main.ts", "--server", "http://127.0.0.1:9", "--token-file", "/nonexistent/token"], "--token-file: cannot read /nonexistent/token"],
+    ["build: an unknown flag", ["bun", "client/build.ts", "--public-key", "x"], "unknown argument --public-key"],
+    ["build: no signing key", ["bun", "client/build.ts", "--target", "linux-x64", "--signing-key", "/nonexistent/key.pem"], "no signing key at /nonexistent/key.pem; create it once with --create-key"],
+  ];
+  for (const [what, argv, message] of cases) {
+    test(what, async () => {
+      const proc = spawnProc(argv, { WOTC_TOKEN: undefined });
+      expect(await proc.exited).toBe(2);
+      expect(proc.output()).toContain(message);
+    }, 30_000);
+  }
+});
