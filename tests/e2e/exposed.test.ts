@@ -8,6 +8,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, spawnProc, startClient } from "../support/processes";
+import { ipv6Loopback } from "../support/reverse-proxy";
+import { KEY } from "./crawl-support";
 import { createTestDatabase } from "../support/db";
 import { openWorkSocket, setUpHardened, startHardenedServer } from "./hardening-support";
 
@@ -160,3 +162,27 @@ describe("usage errors exit 2 everywhere, saying what was wrong", () => {
     }, 30_000);
   }
 });
+
+test.skipIf(!ipv6Loopback())("on a dual-stack listener an IPv4 client is 127.0.0.1, not ::ffff:127.0.0.1, for lists, key choice and logs", async () => {
+  const setup = await setUpHardened({
+    seed: 1504,
+    day: "2026-03-01",
+    server: { host: "::" },
+    extra: { access: { allow: ["127.0.0.1"] } },
+    // The only key is for this address: a client gets it only if the address matches as written
+    keys: [{ applicationId: KEY, rps: null, clients: ["127.0.0.1"] }],
+  });
+  const token = await setup.token("volunteer");
+  const { server, url } = await startHardenedServer(setup, "2026-03-01");
+  const client = startClient(url, token, "volunteer-1");
+  try {
+    await server.waitFor(/client volunteer-1 \(127\.0\.0\.1\) connected/, 30_000);
+    expect(await server.exited).toBe(0);
+    expect(await client.exited).toBe(0);
+    expect(server.output()).not.toContain("::ffff:");
+  } finally {
+    if (client.proc.exitCode === null) client.kill("SIGTERM");
+    if (server.proc.exitCode === null) server.kill("SIGTERM");
+    await setup.cleanup();
+  }
+}, 90_000);
