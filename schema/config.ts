@@ -240,6 +240,10 @@ export const ServerConfig = v.strictObject({
         ),
         null,
       ),
+      logFormat: v.optional(
+        v.pipe(v.picklist(["text", "json"]), v.description('Log lines: "text" (readable, HH:MM:SS first) or "json" (one object per line); --log-format overrides.')),
+        "text",
+      ),
     }),
     {},
   ),

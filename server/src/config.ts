@@ -48,12 +48,11 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   return loaded;
 }
 
-/** Validates and resolves the config's paths against the directory of `path`. */
-export function parseConfig(path: string, raw: unknown): LoadedConfig {
+/** Validates and resolves the config's paths against `base` (default: the directory of `path`). */
+export function parseConfig(path: string, raw: unknown, base = dirname(resolve(path))): LoadedConfig {
   const result = v.safeParse(ServerConfig, raw);
   if (!result.success) throw new ConfigError(path, describeIssues(result.issues));
   const config = result.output;
-  const base = dirname(resolve(path));
   config.server.dataDir = resolve(base, config.server.dataDir);
   config.clients.dir = resolve(base, config.clients.dir);
   if (config.tls.cert) config.tls.cert = resolve(base, config.tls.cert);

@@ -16,7 +16,7 @@ afterAll(() => Promise.all([empty.drop(), migrated.drop()]));
 test("two processes migrating an empty database at once both succeed and apply each migration once", async () => {
   expect(await tables(empty)).toEqual([]);
   await Promise.all([migrateDatabase(empty.url), migrateDatabase(empty.url), migrateDatabase(empty.url)]);
-  expect(await tables(empty)).toEqual(["client_tokens", "diff_battles", "players", "run_batches", "runs", "total_battles"]);
+  expect(await tables(empty)).toEqual(["client_tokens", "diff_battles", "failed_batches", "players", "run_batches", "runs", "total_battles"]);
   const applied = await empty.sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
   const journal = await Bun.file(new URL("../../schema/migrations/meta/_journal.json", import.meta.url)).json();
   expect(applied[0]!.n).toBe(journal.entries.length);
@@ -26,7 +26,7 @@ test("migrating an up-to-date database again changes nothing", async () => {
   const before = await migrated.sql`select id, hash, created_at from drizzle.__drizzle_migrations order by id`;
   await migrateDatabase(migrated.url);
   expect(await migrated.sql`select id, hash, created_at from drizzle.__drizzle_migrations order by id`).toEqual(before);
-  expect(await tables(migrated)).toEqual(["client_tokens", "diff_battles", "players", "run_batches", "runs", "total_battles"]);
+  expect(await tables(migrated)).toEqual(["client_tokens", "diff_battles", "failed_batches", "players", "run_batches", "runs", "total_battles"]);
 });
 
 test("a migration failure names what failed", async () => {

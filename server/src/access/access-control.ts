@@ -5,11 +5,19 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ServerConfig } from "@wotc/schema/config";
-import { bearerToken, remoteAddress, requestHost } from "../routes/auth";
-import { isLoopbackHost } from "./client-address";
-import { AddressFilter, isLoopback } from "./address-filter";
+import { remoteAddress } from "../routes/auth";
+import { viewerOf } from "../routes/viewer";
+import { AddressFilter } from "./address-filter";
 import { AddressLimits } from "./address-limits";
-import { sameToken } from "./admin-token";
+
+/**
+ * Whether a request from this machine is admin without the token:
+ * `admin.trustLoopback`, and never behind a proxy on this machine, where
+ * every request arrives from loopback.
+ */
+export function loopbackIsAdmin(config: Pick<ServerConfig, "admin"> & { server: Pick<ServerConfig["server"], "trustedProxies"> }): boolean {
+  return config.admin.trustLoopback && config.server.trustedProxies.length === 0;
+}
 
 export class AccessControl {
   readonly filter: AddressFilter;
@@ -29,8 +37,7 @@ export class AccessControl {
       failedUpgradesPerMinute: config.access.failedUpgradesPerMinute,
       now,
     });
-    // Behind a proxy on this machine every request arrives from loopback: then only the token makes an admin
-    this.trustLoopback = config.admin.trustLoopback && config.server.trustedProxies.length === 0;
+    this.trustLoopback = loopbackIsAdmin(config);
   }
 
   /** Refuses addresses outside `access.allow` or inside `access.deny`, before any token lookup. */
@@ -82,14 +89,9 @@ export class AccessControl {
     if (c.res.status >= 400 && c.res.status !== 429) this.limits.failedUpgrade(address);
   };
 
-  /**
-   * Loopback (when trusted, and only with a loopback Host: a page on another
-   * site that rebinds its name to 127.0.0.1 sends its own name) or
-   * `Authorization: Bearer <admin token>`.
-   */
+  /** The dashboard's rule (routes/viewer.ts): the admin token, or loopback with a loopback Host when trusted. */
   isAdmin(c: Context): boolean {
-    if (this.trustLoopback && isLoopback(remoteAddress(c)) && isLoopbackHost(requestHost(c))) return true;
-    return this.adminToken !== undefined && sameToken(bearerToken(c), this.adminToken);
+    return viewerOf(c, { adminToken: this.adminToken, trustLoopback: this.trustLoopback }).admin;
   }
 
   readonly requireAdmin: MiddlewareHandler = async (c, next) => {

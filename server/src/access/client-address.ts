@@ -17,7 +17,7 @@
  */
 import { BlockList, isIP } from "node:net";
 import type { ServerConfig } from "@wotc/schema/config";
-import { isLoopback, normalizeAddress, toBlockList } from "./address-filter";
+import { normalizeAddress, toBlockList } from "./address-filter";
 
 export type ForwardedHeader = ServerConfig["server"]["forwardedHeader"];
 
@@ -75,12 +75,4 @@ function readHop(text: string): string | undefined {
   if (bracketed) hop = bracketed[1]!;
   else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(hop)) hop = hop.slice(0, hop.lastIndexOf(":"));
   return normalizeAddress(hop);
-}
-
-/** The request's Host is this machine by name or address: admin by loopback needs it (a DNS-rebound page sends its own name). */
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
-  const name = (bracketed ? bracketed[1]! : host.replace(/:\d+$/, "")).toLowerCase();
-  return name === "localhost" || isLoopback(name);
 }

@@ -6,7 +6,7 @@
  * download in clear text on the way.
  */
 import type { ServerConfig } from "@wotc/schema/config";
-import { isLoopbackHost } from "./client-address";
+import { isLoopbackHost } from "../routes/viewer";
 
 export function exposureWarnings(config: Pick<ServerConfig, "server" | "tls">): string[] {
   const warnings: string[] = [];
