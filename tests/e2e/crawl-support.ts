@@ -44,9 +44,9 @@ export async function setUpCrawl(options: {
   server?: Record<string, unknown>;
   /** More of the config's wg section (maxAttempts, ...). */
   wg?: Record<string, unknown>;
-  /** Other top-level config sections (verification, ...). */
-  extra?: Record<string, unknown>;
   ranges?: typeof SMALL_RANGES;
+  /** Other top-level config sections (clients, verification, ...). */
+  config?: Record<string, unknown>;
 }): Promise<CrawlSetup> {
   const world = smallWorld(options.seed);
   const sim = startSimulator({ world, day: options.day, keys: [KEY], ...options.sim });
@@ -57,7 +57,7 @@ export async function setUpCrawl(options: {
     ranges: options.ranges ?? SMALL_RANGES,
     // The oracle compares with fixed ranges; range growth has its own e2e test (growth.test.ts).
     growth: { margin: 0 },
-    ...options.extra,
+    ...options.config,
   });
   const env = { DATABASE_URL: db.url };
   const token = await addToken(configPath, "volunteer", env);

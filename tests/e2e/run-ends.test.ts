@@ -31,7 +31,7 @@ describe("a poison batch", () => {
       sim: { poison: [poison] },
       server: { leaseSeconds: 20 },
       wg: { maxAttempts: 3 },
-      extra: { verification: { failAfterClients: 2 } },
+      config: { verification: { failAfterClients: 2 } },
     });
     const tokens = [await addToken(setup.configPath, "vol-a", setup.env), await addToken(setup.configPath, "vol-b", setup.env)];
     const { server, url } = await startCrawlServer(setup, DAY1);

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import type { ClientHub } from "../ws/hub";
 import type { Crawl } from "../crawl/crawl";
 import type { AccessControl } from "../access/access-control";
+import { publicDbTrouble } from "../access/public-status";
 
 type RunStatus = ReturnType<Crawl["status"]>;
 
@@ -16,6 +17,8 @@ export interface StatusDeps {
   currentCrawl: () => Crawl | undefined;
   version: string;
   access?: AccessControl;
+  /** Exposure warnings (plain HTTP on a public address), for the dashboard to show. */
+  warnings?: string[];
 }
 
 export function statusRoute(deps: StatusDeps) {
@@ -33,6 +36,7 @@ export function statusBody(deps: StatusDeps, admin: boolean) {
     const sum = (prefix: string) => Object.entries(errors).reduce((total, [name, n]) => (name.startsWith(prefix) ? total + n : total), 0);
     return {
       version: deps.version,
+      warnings: deps.warnings ?? [],
       run: run && (admin ? run : publicRun(run)),
       clientsConnected: clients.length,
       ...(admin ? { clients: clients.map((session) => ({ ...session.summary(), ...(figures?.get(session.id) ?? {}) })) } : {}),
@@ -55,7 +59,8 @@ export function publicRun(run: RunStatus) {
   const { tokens, ...verification } = run.verification;
   return {
     ...run,
-    dbTrouble: run.dbTrouble && { kind: run.dbTrouble.kind, name: run.dbTrouble.name, hint: run.dbTrouble.hint },
+    // The database's own text names host, port and user: the class, hint and code are for everyone.
+    dbTrouble: publicDbTrouble(run.dbTrouble),
     verification: { ...verification, tokens: tokens.length, suspended: tokens.filter((t) => t.state === "suspended").length },
     failedBatches: run.failedBatches.map(({ reason: _reason, ...batch }) => batch),
   };

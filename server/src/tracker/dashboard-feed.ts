@@ -6,6 +6,7 @@
  * admin gets the counts only: no names, addresses or events.
  */
 import { publicRun } from "../routes/status";
+import { publicDbError } from "../access/public-status";
 import type { Crawl } from "../crawl/crawl";
 import type { ClientHub } from "../ws/hub";
 import type { EventRing, TrackerEvent } from "../events/event-ring";
@@ -151,6 +152,7 @@ export class DashboardFeed {
       phase,
       waiting,
       leasing: { state: leasing.state, by: admin ? (leasing.changedBy?.who ?? null) : null, at: leasing.changedBy?.at ?? null },
+      // For a visitor: no token names, client reasons or database text (publicRun)
       run: crawl && status ? { ...(admin ? status : publicRun(status)), playersFound: this.sources.foundBefore(crawl) + crawl.counters.rowsWritten } : null,
       chart: crawl === this.seriesOf ? this.series.columns() : { t: [], idsPerSecond: [], batchesDone: [] },
       clients: { connected: sessions.length, idsPerSecond: sessions.reduce((sum, s) => sum + (s.stats?.idsPerSecond ?? 0), 0) },
@@ -163,7 +165,7 @@ export class DashboardFeed {
         : null,
       events: admin ? events.latest(100) : null,
       history: this.historyWithLiveRun(crawl, status),
-      historyError: history.error ?? null,
+      historyError: admin ? (history.error ?? null) : publicDbError(history.error ?? null),
       errors: {
         invalidMessages: hub.counters.invalidMessages,
         droppedClients: hub.counters.droppedClients,
