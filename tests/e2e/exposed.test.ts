@@ -177,7 +177,7 @@ test.skipIf(!ipv6Loopback())("on a dual-stack listener an IPv4 client is 127.0.0
   const { server, url } = await startHardenedServer(setup, "2026-03-01");
   const client = startClient(url, token, "volunteer-1");
   try {
-    await server.waitFor(/client volunteer-1 \(127\.0\.0\.1\) connected/, 30_000);
+    await server.waitFor(/client volunteer-1 \(127\.0\.0\.1, token \S+\) connected/, 30_000);
     expect(await server.exited).toBe(0);
     expect(await client.exited).toBe(0);
     expect(server.output()).not.toContain("::ffff:");

@@ -108,7 +108,7 @@ test.skipIf(!ipv6Loopback())("a real client crawls through the proxy; the server
   let client: Proc | undefined;
   try {
     client = startClient(proxy6.url, token, "volunteer-1");
-    await server.waitFor(/client volunteer-1 \(::1\) connected/, 30_000);
+    await server.waitFor(/client volunteer-1 \(::1, token \S+\) connected/, 30_000);
     const admin = JSON.parse((await requestFrom("127.0.0.1", `${direct}/api/admin/status`, { headers: { authorization: `Bearer ${adminToken}` } })).body);
     expect(admin.clients.map((c: { address: string }) => c.address)).toEqual(["::1"]);
     expect(await server.exited).toBe(0);
