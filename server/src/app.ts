@@ -15,6 +15,8 @@ import { adminRoute } from "./routes/admin";
 import type { AccessControl } from "./access/access-control";
 import { clientDistRoute } from "./routes/client-dist";
 import type { ClientCatalog } from "./dist/catalog";
+import { statsRoute } from "./routes/stats";
+import type { StatsSource } from "./stats/source";
 
 export interface AppDeps {
   config: ServerConfig;
@@ -26,6 +28,8 @@ export interface AppDeps {
   clientBuilds?: ClientCatalog;
   /** Address lists, per-address limits and the admin check; without it no request counts as admin. */
   access?: AccessControl;
+  /** The public daily statistics (/api/stats/*); without it they answer 404. */
+  stats?: StatsSource;
 }
 
 export function createApp(deps: AppDeps) {
@@ -40,6 +44,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", statusRoute(deps));
   app.route("/", adminRoute(deps));
   app.route("/", clientDistRoute(deps));
+  app.route("/", statsRoute(deps));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     // A database outage shows as one line per request, not a stack trace, and the client is told to come back.

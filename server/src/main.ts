@@ -21,6 +21,7 @@ import { afterRun, afterRunFailed, describeAfterRun } from "./after-run";
 import { DailySchedule, FastForwardClock, serveDaily, systemClock } from "./schedule";
 import { formatSummary } from "./crawl/summary";
 import { createRunLedger } from "./db/ledger";
+import { statsFromDatabase } from "./stats/source";
 
 const VERSION = process.env.WOTC_VERSION ?? "dev";
 
@@ -114,7 +115,7 @@ async function serve(
     log,
   });
   revocations.start();
-  const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION, clientBuilds: clientBuilds.catalog, access });
+  const app = createApp({ config, hub, tokens, currentCrawl: () => crawl, version: VERSION, clientBuilds: clientBuilds.catalog, access, stats: statsFromDatabase(database.sql) });
   const { server, url } = startHttpServer(config, app);
   log(`listening on ${url}`);
 

@@ -6,57 +6,12 @@
  * simulator's oracle over real crawls.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { emptyColumns, type IngestChunk } from "../../server/src/db/messages.ts";
-import { ensurePartitions } from "../../server/src/db/queries/ensure-partitions.ts";
-import { ingestChunk } from "../../server/src/db/queries/ingest-chunk.ts";
-import { startOrResumeRun } from "../../server/src/db/queries/start-or-resume-run.ts";
 import { accountAgeRows, dailyStatsRows } from "../../server/src/db/queries/daily-stats-rows.ts";
 import { computeAfterRun, recomputeAll } from "../../server/src/stats/compute.ts";
 import type { DailyStatsRow } from "../../server/src/stats/columns.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { setBatchAside } from "../support/failed-batches.ts";
-
-const RANGES = { xbox: { min: 100, max: 300 }, ps: { min: 1000, max: 1100 } };
-const XBOX_BATCHES = [
-  { platform: "xbox" as const, start: 100, end: 200 },
-  { platform: "xbox" as const, start: 200, end: 300 },
-];
-const PS_BATCH = { platform: "ps" as const, start: 1000, end: 1100 };
-
-interface Account {
-  id: number;
-  created: string; // ISO time
-  battles: number;
-}
-
-const seconds = (iso: string) => Date.parse(iso) / 1000;
-
-/** One chunk with the accounts and the batches they were crawled in (an account of 1000+ is on PlayStation). */
-function chunk(date: string, accounts: Account[], batches: { platform: "xbox" | "ps"; start: number; end: number }[]): IngestChunk {
-  const c = emptyColumns();
-  for (const a of accounts) {
-    c.accountId.push(a.id);
-    c.nickname.push(`player${a.id}${a.id >= 1000 ? "-p" : "-x"}`);
-    c.console.push(a.id >= 1000 ? "ps" : "xbox");
-    c.createdAt.push(seconds(a.created));
-    c.lastBattleTime.push(seconds(a.created) + 60);
-    c.updatedAt.push(seconds(a.created) + 120);
-    c.battles.push(a.battles);
-    c.spotted.push(a.battles);
-    c.wins.push(Math.floor(a.battles / 2));
-    c.damageDealt.push(a.battles * 500);
-    c.frags.push(a.battles);
-    c.droppedCapturePoints.push(0);
-  }
-  return { runDate: date, players: c, batches: batches.map((b) => ({ ...b, found: accounts.filter((a) => a.id >= b.start && a.id < b.end).length, maxAccountId: null })) };
-}
-
-/** A run of `date`: the accounts crawled (all of them, in the listed batches), then its statistics as after the run. */
-async function crawl(db: TestDatabase, date: string, accounts: Account[], batches = [...XBOX_BATCHES, PS_BATCH]) {
-  await ensurePartitions(db.sql, date);
-  await startOrResumeRun(db.sql, date, RANGES);
-  await ingestChunk(db.sql, chunk(date, accounts, batches));
-}
+import { TINY_PS_BATCH as PS_BATCH, TINY_XBOX_BATCHES as XBOX_BATCHES, ingestTinyDay as crawl } from "../support/ingest-day.ts";
 
 const row = (rows: DailyStatsRow[], date: string, platform: string) => rows.find((r) => r.date === date && r.platform === platform)!;
 const figures = (r: DailyStatsRow) => ({
