@@ -1,17 +1,20 @@
 /** The server's command line, parsed once into a plain object. */
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_PATH } from "./config";
+import { parseTool, TOOL_USAGE, type ToolCommand } from "./commands/parse";
 
 export type ServerCommand =
   | { kind: "run"; configPath: string; date: string | undefined; serve: boolean }
   | { kind: "init"; configPath: string }
   | { kind: "token"; configPath: string; action: "add" | "list" | "revoke"; name: string | undefined }
+  | ToolCommand
   | { kind: "help" };
 
 export const USAGE = `usage:
   bun run server [--config PATH] [--date YYYY-MM-DD] [--serve]   run today's (or DATE's) crawl
   bun run server --init [--config PATH]                          write a default config and an example
-  bun run server token add NAME | list | revoke NAME             manage client tokens`;
+  bun run server token add NAME | list | revoke NAME             manage client tokens
+${TOOL_USAGE}`;
 
 export class UsageError extends Error {}
 
@@ -26,6 +29,7 @@ export function parseServerArgs(argv: string[]): ServerCommand {
         date: { type: "string" },
         serve: { type: "boolean", default: false },
         init: { type: "boolean", default: false },
+        out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -42,9 +46,19 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     if ((action === "add" || action === "revoke") && positionals[2]) return { kind: "token", configPath, action, name: positionals[2] };
     throw new UsageError("token takes: add NAME | list | revoke NAME");
   }
+  const tool = parseToolOrUsage(positionals, values);
+  if (tool) return { kind: "tool", configPath, tool };
   if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
   return { kind: "run", configPath, date: values.date, serve: values.serve };
+}
+
+function parseToolOrUsage(positionals: string[], values: { out?: string }) {
+  try {
+    return parseTool(positionals, values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 export function isUtcDate(text: string): boolean {

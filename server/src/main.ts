@@ -22,6 +22,8 @@ import { DailySchedule, FastForwardClock, serveDaily, systemClock } from "./sche
 import { formatSummary } from "./crawl/summary";
 import { createRunLedger } from "./db/ledger";
 import { statsFromDatabase } from "./stats/source";
+import { runTool } from "./commands/run";
+import { prepareCrawlRole } from "./db/roles";
 
 const VERSION = process.env.WOTC_VERSION ?? "dev";
 
@@ -61,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     await migrateDatabase(database.url);
     log(`database ready (${database.source}): migrations applied`);
     if (command.kind === "token") return await manageTokens(new TokenStore(database.sql), command);
+    if (command.kind === "tool") return await runTool(command.tool, { config, database, log });
     return await serve(command, config, database);
   } finally {
     await database.close();
@@ -132,11 +135,14 @@ async function serve(
   }
 
   const ledger = createRunLedger(database.sql);
+  // The DB helpers write what volunteers send as a role that cannot alter or drop tables (db/roles.ts).
+  const crawlRole = await prepareCrawlRole(database, config.server.dataDir);
+  log(crawlRole.note);
   const dayDeps: RunDayDeps = {
     config,
     hub,
     ledger,
-    databaseUrl: database.url,
+    databaseUrl: crawlRole.url,
     log,
     onCrawl: (c) => (crawl = c),
     afterRun: (day, summary) => afterRun({ configPath: command.configPath, config, sql: database.sql, log }, day, summary),

@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
-const get = (path: string) => app.request(`http://tracker${path}`);
+const get = async (path: string): Promise<Response> => app.request(`http://tracker${path}`);
 
 test("daily.csv: the nine fixed columns first, one row per date and platform, oldest first", async () => {
   const response = await get("/api/stats/daily.csv");

@@ -37,3 +37,14 @@ export async function nextCrawledDate(sql: Sql, date: string): Promise<string | 
   `;
   return row?.date ?? null;
 }
+
+/** Crawled dates that have no daily_stats rows (crawled before the statistics existed, or their computation failed). */
+export async function crawledDatesWithoutStats(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ date: string }[]>`
+    select r.run_date::text as date from runs r
+    where exists (select from run_batches b where b.run_date = r.run_date)
+      and not exists (select from daily_stats s where s.date = r.run_date)
+    order by r.run_date
+  `;
+  return rows.map((r) => r.date);
+}
