@@ -132,7 +132,7 @@ describe("five crawled dates: a grown range, a missed date, failed batches", () 
     await crawl(D1);
     expect(outputs.get(D1)).toContain(`the crawl writes as "${db.name}_writer"`);
     expect(outputs.get(D1)).toContain(`statistics ${D1} (complete, first crawled date)`);
-    expect(outputs.get(D1)).toMatch(/static export: 1 dates \(last 2026-03-01\)/);
+    expect(outputs.get(D1)).toMatch(/static export: 1 date \(last 2026-03-01\)/);
     const grown = await currentRanges();
     expect(grown.xbox.max).toBeGreaterThan(initialRanges.xbox.max);
 

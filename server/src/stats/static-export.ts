@@ -80,7 +80,7 @@ export async function exportStatistics(source: StatsSource, outDir: string, now:
 }
 
 export function describeExport(report: ExportReport): string {
-  return `static export: ${report.dates} dates${report.lastDate ? ` (last ${report.lastDate})` : ""} in ${report.files.length} files under ${report.dir}/data`;
+  return `static export: ${report.dates} date${report.dates === 1 ? "" : "s"}${report.lastDate ? ` (last ${report.lastDate})` : ""} in ${report.files.length} files under ${report.dir}/data`;
 }
 
 function seriesOf(daily: DailyStatsRow[], dates: string[], figure: keyof DailyStatsRow, description: string): SeriesFile {
