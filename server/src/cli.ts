@@ -6,14 +6,19 @@ import { parseTool, TOOL_USAGE, type ToolCommand } from "./commands/parse";
 export type ServerCommand =
   | { kind: "run"; configPath: string; date: string | undefined; serve: boolean }
   | { kind: "init"; configPath: string }
-  | { kind: "token"; configPath: string; action: "add" | "list" | "revoke"; name: string | undefined }
+  | { kind: "token"; configPath: string; action: TokenAction; name: string | undefined; trusted: boolean; reason: string | undefined }
   | ToolCommand
   | { kind: "help" };
+
+export type TokenAction = "add" | "list" | "revoke" | "suspend" | "reinstate" | "trust";
+const NAMED_TOKEN_ACTIONS: readonly string[] = ["add", "revoke", "suspend", "reinstate", "trust"];
 
 export const USAGE = `usage:
   bun run server [--config PATH] [--date YYYY-MM-DD] [--serve]   run today's (or DATE's) crawl
   bun run server --init [--config PATH]                          write a default config and an example
-  bun run server token add NAME | list | revoke NAME             manage client tokens
+  bun run server token add NAME [--trusted] | list | revoke NAME  manage client tokens
+  bun run server token suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME
+                                                                 (--trusted: the operator's own machine, never checked)
 ${TOOL_USAGE}`;
 
 export class UsageError extends Error {}
@@ -29,6 +34,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
         date: { type: "string" },
         serve: { type: "boolean", default: false },
         init: { type: "boolean", default: false },
+        trusted: { type: "boolean", default: false },
+        reason: { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -42,9 +49,12 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   if (values.init) return { kind: "init", configPath };
   if (positionals[0] === "token") {
     const action = positionals[1];
-    if (action === "list") return { kind: "token", configPath, action, name: undefined };
-    if ((action === "add" || action === "revoke") && positionals[2]) return { kind: "token", configPath, action, name: positionals[2] };
-    throw new UsageError("token takes: add NAME | list | revoke NAME");
+    const rest = { configPath, trusted: values.trusted, reason: values.reason };
+    if (action === "list") return { kind: "token", action, name: undefined, ...rest };
+    if (action && NAMED_TOKEN_ACTIONS.includes(action) && positionals[2]) {
+      return { kind: "token", action: action as TokenAction, name: positionals[2], ...rest };
+    }
+    throw new UsageError("token takes: add NAME [--trusted] | list | revoke NAME | suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME");
   }
   const tool = parseToolOrUsage(positionals, values);
   if (tool) return { kind: "tool", configPath, tool };

@@ -7,7 +7,7 @@ import { PLACEHOLDER_APPLICATION_ID } from "@wotc/schema/config";
 import { USAGE, UsageError, parseServerArgs, utcToday, type ServerCommand } from "./cli";
 import { connectDatabase, type Database } from "./db/connect";
 import { migrateDatabase } from "./db/migrate";
-import { TokenStore } from "./tokens";
+import { TokenStore, describeTokenState } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
 import { DEFAULT_CLIENTS_DIR, startClientDistribution } from "./dist/distribution";
@@ -71,24 +71,39 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function manageTokens(tokens: TokenStore, command: Extract<ServerCommand, { kind: "token" }>): Promise<number> {
+  const name = command.name!;
+  const done = (ok: boolean, yes: string, no: string) => {
+    console.log(ok ? yes : no);
+    return ok ? 0 : 1;
+  };
   switch (command.action) {
     case "add": {
-      const token = await tokens.add(command.name!);
-      console.log(`token for ${command.name} (shown once; give it to the volunteer, who passes it as --token):`);
+      const token = await tokens.add(name, { trusted: command.trusted });
+      const trust = command.trusted ? "trusted (operator: never checked, may check others)" : "new (its answers are checked until it has earned trust)";
+      console.log(`token for ${name}, ${trust} (shown once; give it to the volunteer, who passes it as --token):`);
       console.log(token);
       return 0;
     }
     case "list": {
       const list = await tokens.list();
       if (list.length === 0) console.log("no tokens; create one with `bun run server token add NAME`");
-      for (const t of list) console.log(`${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`);
+      for (const t of list) {
+        console.log(`${t.name}\t${describeTokenState(t)}\tagreements ${t.agreements}, disagreements ${t.disagreements}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`);
+      }
       return 0;
     }
-    case "revoke": {
-      const revoked = await tokens.revoke(command.name!);
-      console.log(revoked ? `revoked the token of ${command.name}` : `no active token named ${command.name}`);
-      return revoked ? 0 : 1;
-    }
+    case "revoke":
+      return done(await tokens.revoke(name), `revoked the token of ${name}`, `no active token named ${name}`);
+    case "suspend":
+      return done(await tokens.suspend(name, command.reason ?? "suspended by the operator"), `suspended the token of ${name}`, `no active, unsuspended token named ${name}`);
+    case "reinstate":
+      return done(
+        await tokens.reinstate(name, { trusted: command.trusted }),
+        `reinstated ${name}: ${command.trusted ? "trusted (operator)" : "new again (its answers are checked until it earns trust)"}`,
+        `no suspended token named ${name}`,
+      );
+    case "trust":
+      return done(await tokens.setTrust(name, "operator"), `${name} is now trusted (operator): never checked, may check others`, `no active token named ${name}`);
   }
 }
 

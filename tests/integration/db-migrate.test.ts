@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 const tables = (db: TestDatabase) =>
   db.sql`select tablename from pg_tables where schemaname = 'public' and tablename not like '%\\_2%' order by 1`.then((r) => r.map((x) => x.tablename));
 
-const TABLES = ["client_tokens", "daily_stats", "daily_stats_created_year", "diff_battles", "players", "run_batches", "runs", "total_battles"];
+const TABLES = ["client_tokens", "daily_stats", "daily_stats_created_year", "diff_battles", "failed_batches", "players", "run_batches", "runs", "total_battles"];
 
 let empty: TestDatabase;
 let migrated: TestDatabase;

@@ -20,10 +20,10 @@ export interface DayLedger {
 }
 
 /**
- * How much of a day's plan was written, for the statistics' `complete`.
- *
- * failed_batches is the lead's table (issue 11); until its migration is on
- * main a database may not have it, and then no batch has failed.
+ * How much of a day's plan was written, for the statistics' `complete`. A
+ * batch set aside as failed keeps its failed_batches row until a later run of
+ * the same date commits it; then the date's statistics are computed again
+ * and it is complete.
  */
 export async function dayLedger(sql: Sql, date: string): Promise<DayLedger> {
   assertRunDate(date);
@@ -36,7 +36,9 @@ export async function dayLedger(sql: Sql, date: string): Promise<DayLedger> {
     sql<{ platform: Platform; n: number }[]>`
       select platform, count(*)::int as n from run_batches where run_date = ${date}::date group by platform
     `,
-    failedBatchCounts(sql, date),
+    sql<{ platform: Platform; n: number }[]>`
+      select platform, count(*)::int as n from failed_batches where run_date = ${date}::date group by platform
+    `,
   ]);
   const platforms = Object.fromEntries(PLATFORMS.map((p) => [p, { batches: 0, committed: 0, failed: 0 }])) as Record<Platform, LedgerCounts>;
   for (const row of planned) if (row.platform in platforms) platforms[row.platform].batches = row.batches;
@@ -45,12 +47,4 @@ export async function dayLedger(sql: Sql, date: string): Promise<DayLedger> {
   const allCommitted =
     planned.length > 0 && PLATFORMS.every((p) => platforms[p].committed >= platforms[p].batches && platforms[p].failed === 0);
   return { platforms, allCommitted };
-}
-
-async function failedBatchCounts(sql: Sql, date: string): Promise<{ platform: Platform; n: number }[]> {
-  const [table] = await sql<{ present: boolean }[]>`select to_regclass('failed_batches') is not null as present`;
-  if (!table?.present) return [];
-  return sql<{ platform: Platform; n: number }[]>`
-    select platform, count(*)::int as n from failed_batches where run_date = ${date}::date group by platform
-  `;
 }
