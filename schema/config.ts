@@ -154,6 +154,10 @@ export const ServerConfig = v.strictObject({
         2000,
       ),
       dataDir: v.optional(v.pipe(v.string(), v.description("Where the embedded database, keys and offload files live.")), "data"),
+      logFormat: v.optional(
+        v.pipe(v.picklist(["text", "json"]), v.description('Log lines: "text" (readable, HH:MM:SS first) or "json" (one object per line); --log-format overrides.')),
+        "text",
+      ),
     }),
     {},
   ),

@@ -2,23 +2,28 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_PATH } from "./config";
 import { parseTool, TOOL_USAGE, type ToolCommand } from "./commands/parse";
+import { CONTROL_ACTIONS, NAMED_ACTIONS, isControlAction, type ControlAction } from "./ctl/actions";
 
 export type ServerCommand =
-  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean }
+  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean; logFormat: "text" | "json" | undefined }
   | { kind: "init"; configPath: string }
   | { kind: "token"; configPath: string; action: TokenAction; name: string | undefined; trusted: boolean; reason: string | undefined }
   | ToolCommand
+  | { kind: "ctl"; configPath: string; action: ControlAction; name: string | undefined; url: string | undefined }
   | { kind: "help" };
 
 export type TokenAction = "add" | "list" | "revoke" | "suspend" | "reinstate" | "trust";
 const NAMED_TOKEN_ACTIONS: readonly string[] = ["add", "revoke", "suspend", "reinstate", "trust"];
 
 export const USAGE = `usage:
-  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve]   run today's (or DATE's) crawl
+  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve] [--log-format text|json]
+                                                                 run today's (or DATE's) crawl
   bun run server --init [--config PATH]                          write a default config and an example
   bun run server token add NAME [--trusted] | list | revoke NAME  manage client tokens
   bun run server token suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME
                                                                  (--trusted: the operator's own machine, never checked)
+  bun run server ctl pause | resume | drain | run-now | suspend NAME | reinstate NAME [--url URL]
+                                                                 control the running tracker (admin token)
 ${TOOL_USAGE}`;
 
 export class UsageError extends Error {}
@@ -33,6 +38,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
         config: { type: "string" },
         date: { type: "string" },
         serve: { type: "boolean", default: false },
+        "log-format": { type: "string" },
+        url: { type: "string" },
         init: { type: "boolean", default: false },
         trusted: { type: "boolean", default: false },
         reason: { type: "string" },
@@ -58,9 +65,19 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   }
   const tool = parseToolOrUsage(positionals, values);
   if (tool) return { kind: "tool", configPath, tool };
+  if (positionals[0] === "ctl") {
+    const [, action = "", name, extra] = positionals;
+    if (!isControlAction(action)) throw new UsageError(`ctl takes one of: ${CONTROL_ACTIONS.join(", ")}`);
+    if (NAMED_ACTIONS.has(action) !== (name !== undefined) || extra !== undefined) {
+      throw new UsageError(NAMED_ACTIONS.has(action) ? `ctl ${action} takes a token NAME` : `ctl ${action} takes no argument`);
+    }
+    return { kind: "ctl", configPath, action, name, url: values.url };
+  }
   if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
-  return { kind: "run", configPath, date: values.date, serve: values.serve };
+  const logFormat = values["log-format"];
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format ${logFormat}: expected text or json`);
+  return { kind: "run", configPath, date: values.date, serve: values.serve, logFormat };
 }
 
 function parseToolOrUsage(positionals: string[], values: { out?: string }) {

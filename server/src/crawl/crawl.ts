@@ -33,6 +33,11 @@ export interface CrawlCounters {
   rowsWritten: number;
 }
 
+/** Held by the tracker's controls (pause, drain): while it gives a reason, nothing new is leased. */
+export interface LeasingGate {
+  whyHeld(): string | undefined;
+}
+
 export class Crawl implements WorkHandler {
   state: CrawlState = "crawling";
   readonly startedAt = Date.now();
@@ -59,6 +64,7 @@ export class Crawl implements WorkHandler {
     private readonly hub: ClientHub,
     private readonly config: ServerConfig,
     private readonly log: (line: string) => void,
+    private readonly gate?: LeasingGate,
   ) {
     this.builder = new ChunkBuilder(date, config.server.chunkRows);
     if (book.complete) this.setState("complete");
@@ -247,6 +253,8 @@ export class Crawl implements WorkHandler {
 
   private whyNotLeasing(): string | undefined {
     if (this.state !== "crawling") return "the run is complete";
+    const held = this.gate?.whyHeld();
+    if (held) return held;
     if (this.dbTrouble) return `the database is unavailable (${this.dbTrouble}); waiting for it`;
     if (this.book.counts.writing >= this.config.server.maxQueuedBatches) return "the database is behind; waiting for it to catch up";
     return undefined;

@@ -8,7 +8,7 @@ import { HelperPool } from "../db/pool";
 import { LeaseBook } from "../plan/lease-book";
 import { WorkPlan, type RunRanges } from "../plan/work-plan";
 import type { ClientHub } from "../ws/hub";
-import { Crawl } from "./crawl";
+import { Crawl, type LeasingGate } from "./crawl";
 import { progressLine } from "./progress";
 import type { RunLedger, RunSummary } from "./ledger";
 import type { AfterRunReport } from "../after-run";
@@ -28,6 +28,8 @@ export interface RunDayDeps {
    * while they wait, instead of being sent "done" (which ends them).
    */
   keepClientsWaiting?: string;
+  /** The operator's pause and drain (the tracker's controls). */
+  gate?: LeasingGate;
 }
 
 export interface DayResult {
@@ -63,7 +65,7 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
       : `starting run ${date}: ${plan.total.toLocaleString("en-US")} batches, ${plan.ids.toLocaleString("en-US")} IDs`,
   );
 
-  const crawl = new Crawl(date, book, hub, config, log);
+  const crawl = new Crawl(date, book, hub, config, log, deps.gate);
   const pool = new HelperPool({ url: deps.databaseUrl, size: config.server.dbHelpers, events: crawl.poolEvents, onFatal: log });
   await pool.start();
   crawl.connect(pool);

@@ -20,6 +20,12 @@ export interface WorkHandler {
   forget(session: ClientSession): void;
 }
 
+/** Told about what the hub does not log line by line (the dashboard's events and /metrics). */
+export interface HubObserver {
+  /** A message was refused: `invalid` for a malformed message, false for a refused result. */
+  refused?(session: ClientSession, error: string, invalid: boolean): void;
+}
+
 export class ClientHub {
   readonly keys: KeyRing;
   private readonly sessions = new Map<string, ClientSession>();
@@ -32,6 +38,7 @@ export class ClientHub {
   constructor(
     private readonly config: ServerConfig,
     private readonly log: (line: string) => void,
+    private readonly observer: HubObserver = {},
   ) {
     this.keys = new KeyRing(config.wg.keys);
   }
@@ -157,6 +164,7 @@ export class ClientHub {
       this.counters.invalidMessages++;
     }
     session.send({ type: "error", message: error });
+    this.observer.refused?.(session, error, invalid);
     if (++session.strikes > MAX_STRIKES_PER_MINUTE) {
       this.counters.droppedClients++;
       this.log(`client ${session.name} (${session.address}) dropped: ${session.strikes} bad messages in a minute, last: ${error}`);
