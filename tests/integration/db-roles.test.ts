@@ -158,6 +158,19 @@ describe("on a database whose tables the superuser owns", () => {
   }, 60_000);
 });
 
+test("where every role may create tables in public (PostgreSQL before 15), the writer's note says so and how to stop it", async () => {
+  const old = await createTestDatabase();
+  try {
+    await old.sql`grant create on schema public to public`;
+    const role = await prepareCrawlRole(old, join(root, "old-defaults"));
+    expect(role.note).toEndWith(
+      "; but here every role may create tables in schema public (the default before PostgreSQL 15): as its owner, REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
+    );
+  } finally {
+    await old.drop();
+  }
+});
+
 test("a new user on an empty database is told the GRANTs, and after them the migrations run", async () => {
   const empty = await createTestDatabase({ migrated: false });
   try {

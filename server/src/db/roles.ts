@@ -110,7 +110,12 @@ export async function prepareCrawlRole(db: { sql: Sql; url: string }, dataDir: s
     } else if (login !== "ok") {
       return asOwner(`role ${ident(writer)} cannot log in (${login}); allow it in pg_hba.conf like ${ident(owner.user)}`);
     }
-    return { url, role: writer, note: `the crawl writes as ${ident(writer)}, which may read and write the tables but not alter or drop them` };
+    // Before PostgreSQL 15 every role may create tables in schema public; the writer too, unless the operator changed that.
+    const [open] = await db.sql<{ create: boolean }[]>`select has_schema_privilege(${writer}, 'public', 'CREATE') as create`;
+    const caveat = open!.create
+      ? `; but here every role may create tables in schema public (the default before PostgreSQL 15): as its owner, REVOKE CREATE ON SCHEMA public FROM PUBLIC;`
+      : "";
+    return { url, role: writer, note: `the crawl writes as ${ident(writer)}, which may read and write the tables but not alter or drop them${caveat}` };
   } catch (error) {
     return asOwner(`preparing role ${ident(writer)} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
