@@ -63,11 +63,13 @@ export async function computeDailyStats(sql: Sql, day: DayContext): Promise<Comp
     // spilling in 16 batches; and the planner, which cannot know that a creation year has a dozen
     // values, would otherwise sort the whole day for the grouping.
     await tx`set local work_mem = '256MB'`;
-    // The first date of all: nobody was seen before, so every account of the day is newly
-    // tracked and nothing is active. Counting its total_battles rows says as much without
-    // joining the whole population to itself (57 s for 15 million accounts, against a few).
+    // The first date of all: nobody was seen before, so every account with a row that day is
+    // first seen (an account first seen later has none: writing an earlier date after a later
+    // one cannot lower its counters, WT001), newly tracked, and not active. Counting the rows
+    // says as much without joining the whole population to itself (57 s for 15 million
+    // accounts, against a few); checked first, else the general pass runs.
     const firstOfAll =
-      day.previousDate === null && !(await tx`select exists (select from players where first_seen <> ${day.date}::date) as seen`)[0]!.seen;
+      day.previousDate === null && !(await tx`select exists (select from players where first_seen < ${day.date}::date) as seen`)[0]!.seen;
     if (firstOfAll) {
       await tx`
         create temporary table day_groups on commit drop as
