@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import type { ClientSettings } from "@wotc/schema/wire/register";
-import { RETRYABLE_WG_ERRORS, WgAccountInfoResponse, type WgPlayer } from "@wotc/schema/wg";
+import { redactApplicationIds, RETRYABLE_WG_ERRORS, WgAccountInfoResponse, type WgPlayer } from "@wotc/schema/wg";
 import { Backoff, type BackoffPolicy } from "./backoff";
 import { type Clock, sleep, systemClock } from "./clock";
 import type { RateLimiter } from "./rate-limiter";
@@ -86,7 +86,7 @@ export class WgCaller {
       this.counters.requests++;
       let result: Attempt;
       try {
-        result = await this.attempt(url, signal);
+        result = this.redacted(await this.attempt(url, signal));
       } finally {
         permit();
       }
@@ -107,6 +107,12 @@ export class WgCaller {
       await sleep(this.clock, backoff.next(), signal);
     }
     return { kind: "failed", reason: clip(`gave up after ${maxAttempts} attempts; last: ${lastReason}`), attempts: maxAttempts };
+  }
+
+  /** Reasons are logged and sent to the server: the key must not be in one (an error message may quote the URL). */
+  private redacted(result: Attempt): Attempt {
+    if (result.kind === "ok") return result;
+    return { ...result, reason: redactApplicationIds(result.reason, [this.deps.settings.applicationId]) };
   }
 
   private async attempt(url: string, signal?: AbortSignal): Promise<Attempt> {
@@ -147,7 +153,9 @@ export class WgCaller {
     const answer = parsed.output;
     if (answer.status === "ok") return { kind: "ok", data: answer.data };
     const { code, message, field, value } = answer.error;
-    const reason = `WG error ${code} ${message}${field ? ` (field ${field}${value != null ? `=${value}` : ""})` : ""}`;
+    // For application_id the value is our key itself: never in a reason
+    const shown = value != null && field !== "application_id" ? `=${value}` : "";
+    const reason = `WG error ${code} ${message}${field ? ` (field ${field}${shown})` : ""}`;
     if (!RETRYABLE_WG_ERRORS.has(message)) return { kind: "fatal", reason };
     return {
       kind: "retry",

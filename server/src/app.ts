@@ -12,9 +12,12 @@ import { registerRoute } from "./routes/register";
 import { workRoute } from "./routes/work";
 import { statusRoute } from "./routes/status";
 import { adminRoute } from "./routes/admin";
-import type { AccessControl } from "./access/access-control";
+import { loopbackIsAdmin, type AccessControl } from "./access/access-control";
 import { clientDistRoute } from "./routes/client-dist";
-import type { ClientCatalog } from "./dist/catalog";
+import type { ClientCatalog } from "./client-builds/catalog";
+import { ClientAddressResolver } from "./access/client-address";
+import { exposureWarnings } from "./access/exposure";
+import { resolveClientAddress } from "./routes/auth";
 import { statsRoute } from "./routes/stats";
 import type { StatsSource } from "./stats/source";
 import { dashboardRoute } from "./routes/dashboard";
@@ -56,19 +59,21 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   const report = deps.log ?? ((line: string) => console.error(line));
+  // First: every check below reads the client's address through it (trusted proxies, normalised)
+  app.use("*", resolveClientAddress(new ClientAddressResolver(deps.config.server)));
   if (deps.access) {
     // Before the routes' token check, so refused addresses and floods never reach the database.
     app.use("/api/register", deps.access.addressGuard, deps.access.registerLimit);
-    app.use("/api/work", deps.access.addressGuard, deps.access.connectionLimit);
+    app.use("/api/work", deps.access.addressGuard, deps.access.connectionLimit, deps.access.failedUpgradeLimit);
   }
   app.route("/", registerRoute(deps));
   app.route("/", workRoute(deps));
-  app.route("/", statusRoute(deps));
+  app.route("/", statusRoute({ ...deps, warnings: exposureWarnings(deps.config) }));
   app.route("/", adminRoute(deps));
   app.route("/", clientDistRoute(deps));
   if (deps.console) {
     const { feed, metrics, web } = deps.console;
-    const policy = { adminToken: deps.console.adminToken, trustLoopback: deps.config.admin.trustLoopback };
+    const policy = { adminToken: deps.console.adminToken, trustLoopback: loopbackIsAdmin(deps.config) };
     app.route("/", dashboardRoute({ web, policy, snapshot: (admin) => feed.snapshot(admin), subscribe: (listener) => feed.subscribe(listener) }));
     app.route("/", controlRoute({ policy, control: deps.console.control }));
     app.route(

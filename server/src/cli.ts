@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_PATH } from "./config";
 import { parseTool, TOOL_USAGE, type ToolCommand } from "./commands/parse";
+import { TOKEN_NAME } from "./tokens";
 import { CONTROL_ACTIONS, NAMED_ACTIONS, isControlAction, type ControlAction } from "./ctl/actions";
 
 export type ServerCommand =
@@ -28,7 +29,8 @@ ${TOOL_USAGE}`;
 
 export class UsageError extends Error {}
 
-export function parseServerArgs(argv: string[]): ServerCommand {
+/** `now` decides what "the future" is for --date (a run of a day that has not begun would find no one's battles yet). */
+export function parseServerArgs(argv: string[], now = new Date()): ServerCommand {
   let parsed;
   try {
     parsed = parseArgs({
@@ -55,11 +57,13 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   if (values.help) return { kind: "help" };
   if (values.init) return { kind: "init", configPath };
   if (positionals[0] === "token") {
-    const action = positionals[1];
+    const [, action, name, ...extra] = positionals;
     const rest = { configPath, trusted: values.trusted, reason: values.reason };
-    if (action === "list") return { kind: "token", action, name: undefined, ...rest };
-    if (action && NAMED_TOKEN_ACTIONS.includes(action) && positionals[2]) {
-      return { kind: "token", action: action as TokenAction, name: positionals[2], ...rest };
+    if (action === "list" && name === undefined) return { kind: "token", action, name: undefined, ...rest };
+    if (action && NAMED_TOKEN_ACTIONS.includes(action) && name !== undefined && extra.length === 0) {
+      // Checked here, not by the token store, so a bad name is a usage error (exit 2) like any other
+      if (!TOKEN_NAME.test(name)) throw new UsageError(`token ${action} ${name}: a name is 1-64 letters, digits, '.', '@', '_' or '-'`);
+      return { kind: "token", action: action as TokenAction, name, ...rest };
     }
     throw new UsageError("token takes: add NAME [--trusted] | list | revoke NAME | suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME");
   }
@@ -75,6 +79,9 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   }
   if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
+  if (values.date !== undefined && values.date > utcToday(now)) {
+    throw new UsageError(`--date ${values.date} is in the future (today is ${utcToday(now)} UTC); a day can be crawled once it has begun`);
+  }
   const logFormat = values["log-format"];
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format ${logFormat}: expected text or json`);
   return { kind: "run", configPath, date: values.date, serve: values.serve, logFormat };

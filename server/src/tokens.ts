@@ -38,7 +38,9 @@ export function hashToken(token: string): string {
 }
 
 export function newToken(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+  // One in 64 would start with "-" and read as a flag: `--token -x…` fails; draw again
+  return token.startsWith("-") ? newToken() : token;
 }
 
 interface TokenRow {

@@ -12,9 +12,11 @@ import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from "./config";
 import { TokenStore } from "./tokens";
 import { ClientHub } from "./ws/hub";
 import { createApp } from "./app";
-import { DEFAULT_CLIENTS_DIR, startClientDistribution } from "./dist/distribution";
+import { startClientDistribution } from "./client-builds/distribution";
 import { startHttpServer } from "./http";
 import { AccessControl } from "./access/access-control";
+import { exposureWarnings } from "./access/exposure";
+import { redactApplicationIds } from "@wotc/schema/wg";
 import { loadAdminToken } from "./access/admin-token";
 import { RevocationWatch } from "./access/revocation-watch";
 import type { Crawl } from "./crawl/crawl";
@@ -48,7 +50,7 @@ export interface TrackerOptions {
   serve?: boolean;
   /** Time for the schedule (default the system clock; tests and the demo fast-forward). */
   clock?: Clock;
-  /** Where published client builds are read from (default dist/clients). */
+  /** Where published client builds are read from (default the config's clients.dir). */
   clientsDir?: string;
   /** Overrides `server.logFormat`. */
   logFormat?: LogFormat;
@@ -100,7 +102,10 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Tracke
   if (options.dataDir) config.server.dataDir = options.dataDir;
   const sink = createLogSink(options.logFormat ?? config.server.logFormat, output);
   const events = new EventRing();
-  const log = (line: string) => {
+  const keys = config.wg.keys.map((key) => key.applicationId);
+  const log = (raw: string) => {
+    // No WG key in any line: WG's INVALID_APPLICATION_ID echoes it, and clients' failure reasons carry it on
+    const line = redactApplicationIds(raw, keys);
     sink.log(line);
     const kind = classifyLine(line);
     if (kind) events.add(kind, line);
@@ -120,7 +125,8 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Tracke
 }
 
 async function loadTrackerConfig(options: TrackerOptions): Promise<{ config: ServerConfig; configPath: string | undefined }> {
-  if (options.config) return { config: parseConfig("options.config", structuredClone(options.config)).config, configPath: options.configPath };
+  // A config without a file: its relative paths are taken from the working directory
+  if (options.config) return { config: parseConfig("options.config", structuredClone(options.config), process.cwd()).config, configPath: options.configPath };
   const path = options.configPath ?? DEFAULT_CONFIG_PATH;
   return { config: (await loadConfig(path)).config, configPath: path };
 }
@@ -162,7 +168,7 @@ async function assemble({ options, config, configPath, database, sink, log, even
   // New builds in the clients directory are noticed every 30 s, or at once on refreshClientBuilds (SIGHUP)
   const clientBuilds = await startClientDistribution({
     dataDir: config.server.dataDir,
-    clientsDir: options.clientsDir ?? DEFAULT_CLIENTS_DIR,
+    clientsDir: options.clientsDir ?? config.clients.dir,
     log,
     onNewBuild: (buildVersion) => hub.broadcast({ type: "update", version: buildVersion }),
   });
@@ -220,6 +226,7 @@ async function assemble({ options, config, configPath, database, sink, log, even
   });
   const { server, url } = startHttpServer(config, app);
   log(`listening on ${url}`);
+  for (const warning of exposureWarnings(config)) log(`WARNING: ${warning}`);
 
   const runListeners = new Set<(report: RunReport) => void>();
   const stopWith = (outcome: TrackerOutcome, code: number) => {

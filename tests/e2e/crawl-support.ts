@@ -43,6 +43,8 @@ export async function setUpCrawl(options: {
   sim?: Partial<StartOptions>;
   server?: Record<string, unknown>;
   ranges?: typeof SMALL_RANGES;
+  /** Other top-level config sections (e.g. clients). */
+  config?: Record<string, unknown>;
 }): Promise<CrawlSetup> {
   const world = smallWorld(options.seed);
   const sim = startSimulator({ world, day: options.day, keys: [KEY], ...options.sim });
@@ -53,6 +55,7 @@ export async function setUpCrawl(options: {
     ranges: options.ranges ?? SMALL_RANGES,
     // The oracle compares with fixed ranges; range growth has its own e2e test (growth.test.ts).
     growth: { margin: 0 },
+    ...options.config,
   });
   const env = { DATABASE_URL: db.url };
   const token = await addToken(configPath, "volunteer", env);

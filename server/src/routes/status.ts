@@ -7,15 +7,19 @@ import { Hono } from "hono";
 import type { ClientHub } from "../ws/hub";
 import type { Crawl } from "../crawl/crawl";
 import type { AccessControl } from "../access/access-control";
+import { publicRunStatus } from "../access/public-status";
 
-export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl }) {
+export function statusRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl; warnings?: string[] }) {
   return new Hono().get("/api/status", (c) => {
     const crawl = deps.currentCrawl();
     const clients = [...deps.hub.all()].map((session) => session.summary());
     const admin = deps.access?.isAdmin(c) ?? false;
     return c.json({
       version: deps.version,
-      run: crawl?.status() ?? null,
+      // Exposure warnings (plain HTTP on a public address), for the dashboard to show
+      warnings: deps.warnings ?? [],
+      // A database error names host, port and user: the text is for admins
+      run: admin ? (crawl?.status() ?? null) : publicRunStatus(crawl?.status() ?? null),
       clientsConnected: clients.length,
       ...(admin ? { clients } : {}),
       errors: {

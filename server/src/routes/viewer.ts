@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { isLoopback } from "../access/address-filter";
 import { sameToken } from "../access/admin-token";
-import { bearerToken, remoteAddress } from "./auth";
+import { bearerToken, remoteAddress, requestHost } from "./auth";
 
 export interface Viewer {
   admin: boolean;
@@ -25,7 +25,7 @@ export interface ViewerPolicy {
 export function viewerOf(c: Context, policy: ViewerPolicy): Viewer {
   const address = remoteAddress(c);
   if (policy.adminToken && sameToken(bearerToken(c), policy.adminToken)) return { admin: true, who: `admin token (from ${address})` };
-  if (policy.trustLoopback && isLoopback(address) && isLoopbackHost(c.req.header("host"))) return { admin: true, who: `${address} (loopback)` };
+  if (policy.trustLoopback && isLoopback(address) && isLoopbackHost(requestHost(c))) return { admin: true, who: `${address} (loopback)` };
   return { admin: false, who: address };
 }
 

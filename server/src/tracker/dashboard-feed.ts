@@ -5,6 +5,7 @@
  * is what a page (and `GET /api/dashboard`) receives; a visitor who is not
  * admin gets the counts only: no names, addresses or events.
  */
+import { publicDbError } from "../access/public-status";
 import type { Crawl } from "../crawl/crawl";
 import type { ClientHub } from "../ws/hub";
 import type { EventRing, TrackerEvent } from "../events/event-ring";
@@ -147,7 +148,8 @@ export class DashboardFeed {
       phase,
       waiting,
       leasing: { state: leasing.state, by: admin ? (leasing.changedBy?.who ?? null) : null, at: leasing.changedBy?.at ?? null },
-      run: crawl && status ? { ...status, playersFound: this.sources.foundBefore(crawl) + crawl.counters.rowsWritten } : null,
+      // Database errors name host, port and user: their text is for admins (access/public-status.ts)
+      run: crawl && status ? { ...status, ...(admin ? {} : { dbTrouble: publicDbError(status.dbTrouble) }), playersFound: this.sources.foundBefore(crawl) + crawl.counters.rowsWritten } : null,
       chart: crawl === this.seriesOf ? this.series.columns() : { t: [], idsPerSecond: [], batchesDone: [] },
       clients: { connected: sessions.length, idsPerSecond: sessions.reduce((sum, s) => sum + (s.stats?.idsPerSecond ?? 0), 0) },
       volunteers: admin ? tally.rows(sessions) : null,
@@ -159,7 +161,7 @@ export class DashboardFeed {
         : null,
       events: admin ? events.latest(100) : null,
       history: this.historyWithLiveRun(crawl, status),
-      historyError: history.error ?? null,
+      historyError: admin ? (history.error ?? null) : publicDbError(history.error ?? null),
       errors: {
         invalidMessages: hub.counters.invalidMessages,
         droppedClients: hub.counters.droppedClients,

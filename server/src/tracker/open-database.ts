@@ -3,6 +3,7 @@
  * DATABASE_URL, else the embedded PostgreSQL under dataDir), checked and
  * migrated, each step said. `bun run server token …` opens it the same way.
  */
+import { isAbsolute, join, relative } from "node:path";
 import { connectDatabase, type Database } from "../db/connect";
 import { migrateDatabase } from "../db/migrate";
 
@@ -17,7 +18,7 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const database = await connectDatabase({ configUrl: options.url ?? options.configUrl, dataDir: options.dataDir, env: options.env });
-  if (database.source === "embedded") options.log(`started the embedded PostgreSQL in ${options.dataDir}/postgres`);
+  if (database.source === "embedded") options.log(`started the embedded PostgreSQL in ${shownPath(join(options.dataDir, "postgres"))}`);
   try {
     await migrateDatabase(database.url);
   } catch (error) {
@@ -26,4 +27,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   options.log(`database ready (${database.source}): migrations applied`);
   return database;
+}
+
+/** dataDir comes resolved against the config file: shown as the operator would type it when it is under the working directory. */
+function shownPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith("..") && !isAbsolute(inside) ? inside : path;
 }

@@ -8,11 +8,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadOrCreateSigningKey, type SigningKey } from "../../server/src/dist/signing-key";
+import type { SigningKey } from "../../client/release/signing-key";
+import { signManifest } from "../../client/release/manifest";
+import { createKey, formatTwo, sha256 } from "../support/release";
 import { SelfUpdater } from "../../client/src/update/updater";
+import { runUpdatingClient } from "../../client/src/update/run-updating";
 import { downloadBuild } from "../../client/src/update/download";
 import { UpdateFailed } from "../../client/src/update/errors";
-import type { CompiledBuild } from "../../client/src/update/build-info";
+import { type CompiledBuild, describeSelf } from "../../client/src/update/build-info";
 import type { Logger } from "../../client/src/log";
 
 let root: string;
@@ -20,17 +23,17 @@ let trusted: SigningKey;
 let other: SigningKey;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "wotc-dist-update-"));
-  trusted = await loadOrCreateSigningKey(join(root, "trusted"));
-  other = await loadOrCreateSigningKey(join(root, "other"));
+  trusted = await createKey(join(root, "trusted"));
+  other = await createKey(join(root, "other"));
 });
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
 /** A stand-in for a compiled client: `behaviour` "ok" runs and says started, "crash" dies at start, "broken" fails even the self-check. */
-function fakeBuild(version: string, behaviour: "ok" | "crash" | "broken" = "ok", keyId = trusted.keyId): string {
+function fakeBuild(version: string, behaviour: "ok" | "crash" | "broken" = "ok", keyId = trusted.keyId, sequence = sequenceOf(version)): string {
   return `#!/usr/bin/env bun
-const self = { version: ${JSON.stringify(version)}, target: "linux-x64", keyId: ${JSON.stringify(keyId)} };
+const self = { version: ${JSON.stringify(version)}, target: "linux-x64", keyId: ${JSON.stringify(keyId)}, sequence: ${sequence} };
 if (${JSON.stringify(behaviour)} === "broken") process.exit(1);
-if (process.env.WOTC_SELF_CHECK === "1") { console.log(JSON.stringify(self)); process.exit(0); }
+if (process.env.WOTC_SELF_CHECK) { console.log(JSON.stringify(self)); process.exit(0); }
 if (${JSON.stringify(behaviour)} === "crash") process.exit(3);
 process.send?.({ type: "wotc-started", version: self.version });
 await Bun.write(process.argv[1] + ".ran", JSON.stringify({ version: self.version, args: process.argv.slice(2), from: process.env.WOTC_UPDATED_FROM }));
@@ -38,28 +41,47 @@ process.exit(0);
 `;
 }
 
+/** In these tests version N.0.0 was published with sequence N. */
+function sequenceOf(version: string): number {
+  return Number(version.split(".")[0]);
+}
+
 interface FakeServer {
   url: string;
   downloads: number;
+  manifestQueries: string[];
   stop(): void;
 }
 
 /** Serves `build` as the linux-x64 client, signed by `signer`; `body` may differ from what is signed. */
-function serveBuild(build: string, options: { signer?: SigningKey; body?: (bytes: Uint8Array) => ConstructorParameters<typeof Response>[0]; version?: string } = {}): FakeServer {
+function serveBuild(
+  build: string,
+  options: {
+    signer?: SigningKey;
+    body?: (bytes: Uint8Array) => ConstructorParameters<typeof Response>[0];
+    version?: string;
+    sequence?: number;
+    /** While it says true, the server distributes nothing (404). */
+    hidden?: { now: boolean };
+  } = {},
+): FakeServer {
   const bytes = new TextEncoder().encode(build);
-  const signer = options.signer ?? trusted;
-  const manifest = JSON.stringify({
-    version: options.version ?? "2.0.0",
-    signedAt: new Date().toISOString(),
-    targets: { "linux-x64": { file: "wotc-client", size: bytes.byteLength, sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") } },
-  });
-  const state = { downloads: 0 };
+  const version = options.version ?? "2.0.0";
+  const signed = signManifest(
+    options.signer ?? trusted,
+    formatTwo(version, options.sequence ?? sequenceOf(version), { "linux-x64": { file: "wotc-client", size: bytes.byteLength, sha256: sha256(bytes) } }),
+  );
+  const state = { downloads: 0, manifests: [] as string[] };
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     fetch(request) {
       const path = new URL(request.url).pathname;
-      if (path === "/api/client/manifest") return Response.json({ manifest, signature: signer.sign(manifest), keyId: signer.keyId });
+      if (path === "/api/client/manifest") {
+        if (options.hidden?.now) return Response.json({ error: "no builds" }, { status: 404 });
+        state.manifests.push(new URL(request.url).search);
+        return Response.json(signed);
+      }
       if (path === "/api/client/download/linux-x64") {
         state.downloads++;
         return new Response(options.body ? options.body(bytes) : bytes);
@@ -71,6 +93,9 @@ function serveBuild(build: string, options: { signer?: SigningKey; body?: (bytes
     url: `http://127.0.0.1:${server.port}`,
     get downloads() {
       return state.downloads;
+    },
+    get manifestQueries() {
+      return state.manifests;
     },
     stop: () => server.stop(true),
   };
@@ -87,7 +112,7 @@ async function installed(version: string): Promise<{ build: CompiledBuild; exe: 
   const exe = join(dir, "wotc-client");
   await Bun.write(exe, fakeBuild(version));
   await Bun.spawn(["chmod", "755", exe]).exited;
-  return { dir, exe, build: { version, target: "linux-x64", publicKey: trusted.publicKey, keyId: trusted.keyId, executable: exe } };
+  return { dir, exe, build: { version, target: "linux-x64", publicKey: trusted.publicKey, keyId: trusted.keyId, sequence: sequenceOf(version), executable: exe } };
 }
 
 function capture(): { log: Logger; lines: string[] } {
@@ -108,6 +133,49 @@ describe("self-update", () => {
     expect(await updater(server, build, log).check("at start")).toBeUndefined();
     expect(server.downloads).toBe(0);
     expect(lines).toContain("info update: 1.0.0 is the build the server distributes");
+  });
+
+  test("a manifest older than this build is refused before anything is downloaded or run", async () => {
+    const { build, exe } = await installed("3.0.0");
+    const server = serveBuild(fakeBuild("2.0.0"));
+    const { log, lines } = capture();
+    expect(await updater(server, build, log).check("at start")).toBeUndefined();
+    expect(server.downloads).toBe(0);
+    expect(lines).toContain(
+      "error update: refused the server's manifest: its sequence 2 is older than this build's 3 (an old manifest replayed?); staying on 3.0.0",
+    );
+    expect(await readFile(exe, "utf8")).toBe(fakeBuild("3.0.0"));
+  });
+
+  test("a newer sequence with an older version is refused too: versions never go back", async () => {
+    const { build } = await installed("3.0.0");
+    const server = serveBuild(fakeBuild("2.9.0", "ok", trusted.keyId, 4), { version: "2.9.0", sequence: 4 });
+    const { log, lines } = capture();
+    expect(await updater(server, build, log).check("at start")).toBeUndefined();
+    expect(server.downloads).toBe(0);
+    expect(lines.join("\n")).toContain("it offers version 2.9.0, older than this build's 3.0.0");
+  });
+
+  test("once served a manifest, the client does not accept an older one from the same server later", async () => {
+    const { build } = await installed("1.0.0");
+    const newer = serveBuild(fakeBuild("3.0.0", "broken"), { version: "3.0.0" });
+    const older = serveBuild(fakeBuild("2.0.0"));
+    servers.push(newer, older);
+    // One server address; what answers behind it changes, as it would for a man in the middle
+    let behind = newer;
+    const { log, lines } = capture();
+    const self = new SelfUpdater({
+      server: "http://tracker.invalid",
+      build,
+      log,
+      fetch: ((url: string, init?: RequestInit) => fetch(url.replace("http://tracker.invalid", behind.url), init)) as typeof fetch,
+    });
+    expect(await self.check("at start")).toBeUndefined(); // 3.0.0 is refused by its self-check
+    expect(newer.manifestQueries).toEqual(["?format=2"]);
+    behind = older;
+    expect(await self.check("after registering")).toBeUndefined();
+    expect(older.downloads).toBe(0);
+    expect(lines.join("\n")).toContain("its sequence 2 is older than the 3 this client was served before (an old manifest replayed?)");
   });
 
   test("a new build is verified, replaces the file, runs with the same arguments, and no backup is left", async () => {
@@ -261,4 +329,55 @@ test("a full disk: the download is refused with the reason and the partial file 
   } finally {
     server.stop(true);
   }
+});
+
+test("a build describes itself to a format-2 predecessor in full, and to an older one with the key that one trusts", () => {
+  const build: CompiledBuild = { version: "2.0.0", target: "linux-x64", publicKey: trusted.publicKey, keyId: trusted.keyId, sequence: 2, executable: "/x", legacyKeyId: "0123456789abcdef" };
+  expect(JSON.parse(describeSelf(build, "2"))).toEqual({ version: "2.0.0", target: "linux-x64", keyId: trusted.keyId, sequence: 2 });
+  expect(JSON.parse(describeSelf(build, "1"))).toEqual({ version: "2.0.0", target: "linux-x64", keyId: "0123456789abcdef" });
+  const { legacyKeyId: _, ...plain } = build;
+  expect(JSON.parse(describeSelf(plain, "1"))).toEqual({ version: "2.0.0", target: "linux-x64", keyId: trusted.keyId });
+});
+
+test("refused as too old by the server, a compiled client updates to the build the server distributes and runs it", async () => {
+  const { build, exe } = await installed("1.0.0");
+  const hidden = { now: true }; // nothing to update to at start: the refusal is what makes it look again
+  const server = serveBuild(fakeBuild("2.0.0"), { hidden });
+  servers.push(server);
+  const { log, lines } = capture();
+  const runs: string[] = [];
+  const code = await runUpdatingClient({
+    args: { server: server.url, token: "t", name: "volunteer" },
+    argv: ["--server", server.url, "--token", "t"],
+    signal: new AbortController().signal,
+    log,
+    build,
+    run: async (options) => {
+      runs.push(`${options.version} ${options.target}`);
+      hidden.now = false; // the operator published 2.0.0 and set clients.minVersion to it
+      return { code: 1, reason: "outdated", message: "wotc-client 1.0.0 is too old: this server needs wotc-client 2.0.0 or newer", minVersion: "2.0.0" };
+    },
+  });
+  expect(code).toBe(0);
+  expect(runs).toEqual(["1.0.0 linux-x64"]);
+  expect(lines).toContain("info update: the server needs 2.0.0 or newer: the server distributes 2.0.0, this is 1.0.0; downloading 0.0 MB");
+  expect(await readFile(exe, "utf8")).toBe(fakeBuild("2.0.0"));
+  expect(JSON.parse(await readFile(`${exe}.ran`, "utf8"))).toMatchObject({ version: "2.0.0", from: "1.0.0" });
+});
+
+test("refused as too old with nothing newer to install, it stops and says so", async () => {
+  const { build, exe } = await installed("1.0.0");
+  const server = serveBuild(await readFile(exe, "utf8"), { version: "1.0.0" });
+  servers.push(server);
+  const { log, lines } = capture();
+  const code = await runUpdatingClient({
+    args: { server: server.url, token: "t", name: "volunteer" },
+    argv: [],
+    signal: new AbortController().signal,
+    log,
+    build,
+    run: async () => ({ code: 1, reason: "outdated", message: "too old", minVersion: "2.0.0" }),
+  });
+  expect(code).toBe(1);
+  expect(lines.at(-1)).toBe("error update: no newer build to install from the server; download it by hand (see above)");
 });
