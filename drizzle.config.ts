@@ -16,6 +16,7 @@ export default defineConfig({
     "./schema/db/run-batches.ts",
     "./schema/db/client-tokens.ts",
     "./schema/db/failed-batches.ts",
+    "./schema/db/daily-stats.ts",
   ],
   out: "./schema/migrations",
 });

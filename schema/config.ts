@@ -217,6 +217,16 @@ const Schedule = v.strictObject({
   ),
 });
 
+const Stats = v.strictObject({
+  exportDir: v.optional(
+    v.pipe(
+      v.nullable(v.pipe(v.string(), v.minLength(1))),
+      v.description("After each run (and each day with --serve), the static statistics export (as `bun run server export --out DIR`) is written here; null = none."),
+    ),
+    null,
+  ),
+});
+
 export const ServerConfig = v.strictObject({
   server: v.optional(
     v.strictObject({
@@ -319,6 +329,7 @@ export const ServerConfig = v.strictObject({
   schedule: v.optional(v.pipe(Schedule, v.description("Scheduled mode (--serve): when the daily run starts.")), {}),
   verification: v.optional(v.pipe(Verification, v.description("Checking volunteers' answers: volunteers are strangers.")), {}),
   clients: v.optional(v.pipe(Clients, v.description("The client builds this server distributes, and which clients it accepts.")), {}),
+  stats: v.optional(v.pipe(Stats, v.description("The public daily statistics, computed after each run.")), {}),
 });
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;

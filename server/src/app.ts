@@ -18,6 +18,8 @@ import type { ClientCatalog } from "./client-builds/catalog";
 import { ClientAddressResolver } from "./access/client-address";
 import { exposureWarnings } from "./access/exposure";
 import { resolveClientAddress } from "./routes/auth";
+import { statsRoute } from "./routes/stats";
+import type { StatsSource } from "./stats/source";
 import { dashboardRoute } from "./routes/dashboard";
 import { controlRoute } from "./routes/control";
 import { metricsRoute } from "./routes/metrics";
@@ -46,6 +48,8 @@ export interface AppDeps {
   clientBuilds?: ClientCatalog;
   /** Address lists, per-address limits and the admin check; without it no request counts as admin. */
   access?: AccessControl;
+  /** The public daily statistics (/api/stats/*); without it they answer 404. */
+  stats?: StatsSource;
   /** Without it the console routes (/, /api/dashboard, /api/live, controls, /metrics) are not there. */
   console?: ConsoleDeps;
   /** Where request errors are reported (default stderr). */
@@ -82,6 +86,7 @@ export function createApp(deps: AppDeps) {
       }),
     );
   }
+  app.route("/", statsRoute(deps));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     // A database outage shows as one line per request, not a stack trace, and the client is told to come back.

@@ -1,6 +1,7 @@
 /** The server's command line, parsed once into a plain object. */
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_PATH } from "./config";
+import { parseTool, TOOL_USAGE, type ToolCommand } from "./commands/parse";
 import { TOKEN_NAME } from "./tokens";
 import { CONTROL_ACTIONS, NAMED_ACTIONS, isControlAction, type ControlAction } from "./ctl/actions";
 
@@ -8,6 +9,7 @@ export type ServerCommand =
   | { kind: "run"; configPath: string; date: string | undefined; serve: boolean; logFormat: "text" | "json" | undefined }
   | { kind: "init"; configPath: string }
   | { kind: "token"; configPath: string; action: TokenAction; name: string | undefined; trusted: boolean; reason: string | undefined }
+  | ToolCommand
   | { kind: "ctl"; configPath: string; action: ControlAction; name: string | undefined; url: string | undefined }
   | { kind: "help" };
 
@@ -22,7 +24,8 @@ export const USAGE = `usage:
   bun run server token suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME
                                                                  (--trusted: the operator's own machine, never checked)
   bun run server ctl pause | resume | drain | run-now | suspend NAME | reinstate NAME [--url URL]
-                                                                 control the running tracker (admin token)`;
+                                                                 control the running tracker (admin token)
+${TOOL_USAGE}`;
 
 export class UsageError extends Error {}
 
@@ -42,6 +45,7 @@ export function parseServerArgs(argv: string[], now = new Date()): ServerCommand
         init: { type: "boolean", default: false },
         trusted: { type: "boolean", default: false },
         reason: { type: "string" },
+        out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -63,6 +67,8 @@ export function parseServerArgs(argv: string[], now = new Date()): ServerCommand
     }
     throw new UsageError("token takes: add NAME [--trusted] | list | revoke NAME | suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME");
   }
+  const tool = parseToolOrUsage(positionals, values);
+  if (tool) return { kind: "tool", configPath, tool };
   if (positionals[0] === "ctl") {
     const [, action = "", name, extra] = positionals;
     if (!isControlAction(action)) throw new UsageError(`ctl takes one of: ${CONTROL_ACTIONS.join(", ")}`);
@@ -79,6 +85,14 @@ export function parseServerArgs(argv: string[], now = new Date()): ServerCommand
   const logFormat = values["log-format"];
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format ${logFormat}: expected text or json`);
   return { kind: "run", configPath, date: values.date, serve: values.serve, logFormat };
+}
+
+function parseToolOrUsage(positionals: string[], values: { out?: string }) {
+  try {
+    return parseTool(positionals, values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 export function isUtcDate(text: string): boolean {

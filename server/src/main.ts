@@ -12,6 +12,7 @@ import { createLogSink } from "./log/log-sink";
 import { openDatabase } from "./tracker/open-database";
 import { startTracker } from "./tracker";
 import { sendControl } from "./ctl/send-control";
+import { runToolCommand } from "./commands/run";
 
 async function main(argv: string[]): Promise<number> {
   let command: ServerCommand;
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const { written } = await initConfig(DEFAULT_CONFIG_PATH);
     log(`no config yet: wrote ${written.join(" and ")} with the defaults`);
   }
+  if (command.kind === "tool") return await runToolCommand(command, log);
   if (command.kind === "token") {
     const { config } = await loadConfig(command.configPath);
     const database = await openDatabase({ configUrl: config.database.url, dataDir: config.server.dataDir, log });

@@ -36,6 +36,8 @@ import { runDays, type RunReport } from "./tracker/day-loop";
 import { TrackerControls } from "./tracker/controls";
 import { ensureWebBuild } from "./web/web-build";
 import type { ControlAction, ControlReply } from "./ctl/actions";
+import { statsFromDatabase } from "./stats/source";
+import { prepareCrawlRole } from "./db/roles";
 
 export interface TrackerOptions {
   /** The config file (default config/server.json); range growth rewrites it. */
@@ -155,6 +157,9 @@ async function assemble({ options, config, configPath, database, sink, log, even
     },
   });
   const tokens = new TokenStore(database.sql);
+  // The DB helpers write what volunteers send as a role that cannot alter or drop tables (db/roles.ts).
+  const crawlRole = await prepareCrawlRole(database, config.server.dataDir);
+  log(crawlRole.note);
   let crawl: Crawl | undefined;
   let phase: TrackerPhase = "starting";
   let waiting: string | null = null;
@@ -216,6 +221,7 @@ async function assemble({ options, config, configPath, database, sink, log, even
     clientBuilds: clientBuilds.catalog,
     access,
     log,
+    stats: statsFromDatabase(database.sql),
     console: { feed, metrics, web, adminToken: admin.token, control: (action, name, who) => controls.run(action, name, who) },
   });
   const { server, url } = startHttpServer(config, app);
@@ -251,7 +257,7 @@ async function assemble({ options, config, configPath, database, sink, log, even
           config,
           configPath,
           sql: database.sql,
-          databaseUrl: database.url,
+          databaseUrl: crawlRole.url,
           hub,
           ledger: createRunLedger(database.sql),
           tokens,
