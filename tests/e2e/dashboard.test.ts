@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await browser?.close();
-});
+}, 60_000);
 
 async function tracked(options: Parameters<typeof startTestTracker>[0]): Promise<TestTracker> {
   const t = await startTestTracker(options);

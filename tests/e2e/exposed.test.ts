@@ -22,7 +22,7 @@ async function tempDir(name: string): Promise<string> {
 }
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 const minimalConfig = {
   server: { host: "127.0.0.1", port: 0 },

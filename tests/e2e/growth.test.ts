@@ -65,12 +65,12 @@ beforeAll(async () => {
   await symlink(join(fixture.dir, "managed", "server.json"), configPath);
   env = { DATABASE_URL: db.url };
   token = await addToken(configPath, "volunteer", env);
-});
+}, 60_000);
 afterAll(async () => {
   await sim?.stop();
   await es?.stop();
   await db?.drop();
-});
+}, 60_000);
 
 async function crawl(date: string): Promise<Proc> {
   const server = startServer(configPath, ["--date", date], env);

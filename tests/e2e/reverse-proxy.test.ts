@@ -43,7 +43,7 @@ afterAll(async () => {
   if (server && server.proc.exitCode === null) server.kill("SIGTERM");
   await server?.exited;
   await setup?.cleanup();
-});
+}, 60_000);
 
 /** A request from `from` (a local address of this machine) to `url`, as node:http lets one choose the source address. */
 function requestFrom(from: string, url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}) {

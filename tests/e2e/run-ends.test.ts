@@ -21,7 +21,7 @@ async function expectOracleEqual(setup: CrawlSetup, days: string[]) {
 
 describe("a poison batch", () => {
   let setup: CrawlSetup;
-  afterAll(async () => setup?.cleanup());
+  afterAll(async () => setup?.cleanup(), 60_000);
 
   test("fails on both clients, is set aside, and the run completes with it listed; a re-run of the day tries it again", async () => {
     const poison = { from: 5_300, to: 5_400 };
@@ -65,7 +65,7 @@ describe("a poison batch", () => {
 
 describe("a database that refuses every write", () => {
   let setup: CrawlSetup;
-  afterAll(async () => setup?.cleanup());
+  afterAll(async () => setup?.cleanup(), 60_000);
 
   test("a CHECK constraint added mid-run pauses leasing with its class and a hint; dropping it resumes the run, oracle-equal", async () => {
     setup = await setUpCrawl({ seed: 902, day: DAY1, keyRps: 40, sim: { rps: 40 } });

@@ -73,7 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
-});
+}, 60_000);
 
 /** A clients directory holding `from`'s files, hard-linked (they are ~100 MB each). */
 async function publishedCopy(name: string, from: Build): Promise<string> {

@@ -120,12 +120,12 @@ beforeAll(async () => {
   );
   env = { DATABASE_URL: db.url };
   token = await addToken(configPath, "volunteer", env);
-});
+}, 60_000);
 afterAll(async () => {
   await sim?.stop();
   await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 describe("five crawled dates: a grown range, a missed date, failed batches", () => {
   test("the crawls: the ranges grow after the first date, the failed batches are set aside", async () => {
@@ -175,7 +175,7 @@ describe("five crawled dates: a grown range, a missed date, failed batches", () 
     afterAll(async () => {
       server?.kill("SIGTERM");
       await server?.exited;
-    });
+    }, 60_000);
 
     test("the oracle itself sees what the scenario is for", () => {
       const at = (date: string, platform: string) => expected.daily.find((r) => r.date === date && r.platform === platform)!;

@@ -46,7 +46,7 @@ async function crawlDay(setup: CrawlSetup, date: string, honestTokens: string[],
 
 describe("liars of every kind beside two honest clients, over two days", () => {
   let setup: CrawlSetup;
-  afterAll(async () => setup?.cleanup());
+  afterAll(async () => setup?.cleanup(), 60_000);
 
   test("each day ends equal to the oracle, and every liar is suspended on the day it lies", async () => {
     // A key limit, so a client answering faster than its share can be told apart.
@@ -76,7 +76,7 @@ describe("liars of every kind beside two honest clients, over two days", () => {
 
 describe("honest clients with WG faults", () => {
   let setup: CrawlSetup;
-  afterAll(async () => setup?.cleanup());
+  afterAll(async () => setup?.cleanup(), 60_000);
 
   test("three honest clients over three days with 5% faults: nobody is suspended, each day oracle-equal, and they earn trust", async () => {
     setup = await setUpCrawl({ seed: 812, day: DAY1, sim: { faults: { sourceNotAvailable: 0.01, html502: 0.01, http500: 0.01, truncated: 0.01, slow: 0.01 } } });

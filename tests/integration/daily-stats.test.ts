@@ -68,8 +68,8 @@ describe("daily statistics over five crawled dates, one missed, one with a faile
     await crawl(db, "2026-03-06", [{ id: 101, created: "2015-05-01T10:00:00Z", battles: 15 }]);
     await computeAfterRun(db.sql, "2026-03-06");
     rows = await dailyStatsRows(db.sql);
-  });
-  afterAll(() => db?.drop());
+  }, 60_000);
+  afterAll(() => db?.drop(), 60_000);
 
   test("the first date: every account newly tracked, no activity", () => {
     expect(figures(row(rows, "2026-03-01", "xbox"))).toEqual({ active: 0, battles: 0, new: 0, fivePlus: 0, newlyTracked: 3, span: null, complete: true });

@@ -9,11 +9,11 @@ import { createTestDatabase, testChunk, type TestDatabase, type TestPlayer } fro
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-});
-afterAll(() => db.drop());
+}, 60_000);
+afterAll(() => db.drop(), 60_000);
 beforeEach(async () => {
   await db.sql`truncate players, total_battles, diff_battles, run_batches`;
-});
+}, 60_000);
 
 const partitions = async () =>
   (await db.sql`

@@ -12,8 +12,8 @@ import { createTestDatabase, testChunk, type TestDatabase } from "../support/db.
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-});
-afterAll(() => db.drop());
+}, 60_000);
+afterAll(() => db.drop(), 60_000);
 
 const ranges = { xbox: { min: 5000, max: 15_500_000 }, ps: { min: 1_073_740_000, max: 1_085_000_000 } };
 

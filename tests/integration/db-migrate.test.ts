@@ -12,8 +12,8 @@ let empty: TestDatabase;
 let migrated: TestDatabase;
 beforeAll(async () => {
   [empty, migrated] = await Promise.all([createTestDatabase({ migrated: false }), createTestDatabase()]);
-});
-afterAll(() => Promise.all([empty.drop(), migrated.drop()]));
+}, 60_000);
+afterAll(() => Promise.all([empty.drop(), migrated.drop()]), 60_000);
 
 test("two processes migrating an empty database at once both succeed and apply each migration once", async () => {
   expect(await tables(empty)).toEqual([]);

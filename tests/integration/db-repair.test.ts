@@ -18,11 +18,11 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   await ensurePartitions(db.sql, DAY1);
-});
-afterAll(() => db.drop());
+}, 60_000);
+afterAll(() => db.drop(), 60_000);
 beforeEach(async () => {
   await db.sql`truncate players, total_battles, diff_battles, run_batches, failed_batches`;
-});
+}, 60_000);
 
 function repair(date: string, players: TestPlayer[], extra: Partial<RepairChunk> = {}): RepairChunk {
   const chunk = testChunk(date, players, [{ ...BATCH, found: players.length, answeredBy: "honest", checkState: "repaired" }]);

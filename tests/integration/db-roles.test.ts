@@ -22,7 +22,7 @@ import { spawnProc, writeServerConfig } from "../support/processes.ts";
 
 const root = await mkdtemp(join(tmpdir(), "wotc-roles-"));
 await chmod(root, 0o711); // as root, the embedded postgres runs as user postgres and must enter it
-afterAll(() => rm(root, { recursive: true, force: true }));
+afterAll(() => rm(root, { recursive: true, force: true }), 60_000);
 
 const adminUrl = () => process.env.WOTC_TEST_PG_URL!;
 
@@ -56,8 +56,8 @@ describe("on a database whose tables the superuser owns", () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
-  });
-  afterAll(() => db?.drop());
+  }, 60_000);
+  afterAll(() => db?.drop(), 60_000);
 
   test("the crawl's writer role writes players (and, through the triggers, total/diff) but cannot alter, drop, truncate or create", async () => {
     const role = await prepareCrawlRole(db, join(root, "writer"));
@@ -198,14 +198,14 @@ describe("on a database owned by a plain user", () => {
     await admin.unsafe(`create role ${owner} login password 'owner'`);
     await admin.unsafe(`create database ${name} owner ${owner}`);
     url = urlFor(databaseUrl(adminUrl(), name), owner, "owner");
-  });
+  }, 60_000);
   afterAll(async () => {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     for (const { rolname } of await admin`select rolname from pg_roles where rolname like ${`${name}\\_%`} order by rolname = ${owner}`) {
       await admin.unsafe(`drop role if exists "${rolname}"`);
     }
     await admin.end();
-  });
+  }, 60_000);
 
   test("it migrates its own database; without CREATEROLE the crawl writes as it and says why; db reader names the right", async () => {
     await migrateDatabase(url);

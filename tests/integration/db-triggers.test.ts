@@ -15,11 +15,11 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   await ensurePartitions(db.sql, DAY1); // DAY1 and DAY2
-});
-afterAll(() => db.drop());
+}, 60_000);
+afterAll(() => db.drop(), 60_000);
 beforeEach(async () => {
   await db.sql`truncate players, total_battles, diff_battles, run_batches`;
-});
+}, 60_000);
 
 const counters = (table: "total_battles" | "diff_battles", date: string) =>
   db.sql

@@ -20,11 +20,11 @@ beforeAll(async () => {
   await ingestTinyDay(db, "2026-03-01", [{ id: 101, created: "2015-05-01T10:00:00Z", battles: 10 }]);
   await ingestTinyDay(db, "2026-03-02", [{ id: 101, created: "2015-05-01T10:00:00Z", battles: 12 }]);
   await ingestTinyDay(db, "2026-03-03", [{ id: 101, created: "2015-05-01T10:00:00Z", battles: 15 }]);
-});
+}, 60_000);
 afterAll(async () => {
   await db?.drop();
   await rm(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 test("the run's date is computed and exported; the earlier dates without statistics are pointed out", async () => {
   const report = await statsAfterRun({ sql: db.sql, exportDir: join(dir, "site") }, "2026-03-03");

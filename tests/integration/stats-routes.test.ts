@@ -22,8 +22,8 @@ beforeAll(async () => {
   ]);
   await computeAfterRun(db.sql, "2026-03-02");
   app = statsRoute({ stats: statsFromDatabase(db.sql) });
-});
-afterAll(() => db?.drop());
+}, 60_000);
+afterAll(() => db?.drop(), 60_000);
 
 const get = async (path: string): Promise<Response> => app.request(`http://tracker${path}`);
 

@@ -6,8 +6,8 @@ import { createTestDatabase, type TestDatabase } from "../support/db";
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-});
-afterAll(async () => db?.drop());
+}, 60_000);
+afterAll(async () => db?.drop(), 60_000);
 
 test("a token is verified by its hash, never stored in the clear, and stops working when revoked", async () => {
   const tokens = new TokenStore(db.sql);

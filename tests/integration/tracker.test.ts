@@ -12,7 +12,7 @@ import { parsePrometheusText, sampleValue } from "../support/prom-text";
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-});
+}, 60_000);
 
 async function tracked(options: Parameters<typeof startTestTracker>[0]): Promise<TestTracker> {
   const t = await startTestTracker(options);

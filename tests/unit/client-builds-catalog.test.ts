@@ -23,8 +23,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "wotc-client-builds-"));
   key = await createKey(join(dir, "build-machine"));
   legacyKey = await createKey(join(dir, "old-server-data"), "client-signing-key.pem");
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+}, 60_000);
+afterAll(async () => rm(dir, { recursive: true, force: true }), 60_000);
 
 function setUp(name: string) {
   const clients = join(dir, name);

@@ -25,8 +25,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "wotc-dist-update-"));
   trusted = await createKey(join(root, "trusted"));
   other = await createKey(join(root, "other"));
-});
-afterAll(async () => rm(root, { recursive: true, force: true }));
+}, 60_000);
+afterAll(async () => rm(root, { recursive: true, force: true }), 60_000);
 
 /** A stand-in for a compiled client: `behaviour` "ok" runs and says started, "crash" dies at start, "broken" fails even the self-check. */
 function fakeBuild(version: string, behaviour: "ok" | "crash" | "broken" = "ok", keyId = trusted.keyId, sequence = sequenceOf(version)): string {
@@ -104,7 +104,7 @@ function serveBuild(
 const servers: FakeServer[] = [];
 afterEach(() => {
   for (const server of servers.splice(0)) server.stop();
-});
+}, 60_000);
 
 async function installed(version: string): Promise<{ build: CompiledBuild; exe: string; dir: string }> {
   const dir = join(root, `volunteer-${Math.random().toString(36).slice(2, 8)}`);

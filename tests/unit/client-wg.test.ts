@@ -48,12 +48,12 @@ class StubWg {
 }
 
 let wg: StubWg;
-beforeAll(() => (wg = new StubWg()));
-afterAll(() => wg.stop());
+beforeAll(() => (wg = new StubWg()), 60_000);
+afterAll(() => wg.stop(), 60_000);
 beforeEach(() => {
   wg.replies = [];
   wg.urls = [];
-});
+}, 60_000);
 
 function caller(overrides: Partial<WgSettings> = {}, limiter = new RateLimiter(null, 10)) {
   const counters = new ClientCounters();

@@ -10,8 +10,8 @@ import { ROOT } from "../support/processes";
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "wotc-release-build-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+}, 60_000);
+afterAll(async () => rm(dir, { recursive: true, force: true }), 60_000);
 
 function options(overrides: Partial<BuildOptions>): BuildOptions {
   const parsed = parseBuildArgs([], new Date(), {});

@@ -18,7 +18,7 @@ async function tempDir(): Promise<string> {
 }
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 const MANIFEST: ClientManifest = {
   format: 2,
