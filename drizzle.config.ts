@@ -15,6 +15,8 @@ export default defineConfig({
     "./schema/db/runs.ts",
     "./schema/db/run-batches.ts",
     "./schema/db/client-tokens.ts",
+    "./schema/db/failed-batches.ts",
+    "./schema/db/daily-stats.ts",
   ],
   out: "./schema/migrations",
 });

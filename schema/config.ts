@@ -5,18 +5,53 @@
  */
 import * as v from "valibot";
 import { isIP } from "node:net";
+import { parseVersion, VERSION_FORMAT } from "./wire/client-version";
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const accountId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 40));
 
+/** Relative to the config file's directory: config/server.json keeps its data in the checkout's data/. */
+export const DEFAULT_DATA_DIR = "../data";
+
+/**
+ * IDs one platform's range may span. The real ranges are 11-16 million wide
+ * and grow by 200,000 a day at most; every batch of the range is planned in
+ * memory, so a typo (one zero too many) must stop at the config, not at
+ * the run's memory.
+ */
+export const MAX_RANGE_IDS = 100_000_000;
+
 const IdRange = v.pipe(
   v.strictObject({
     min: v.pipe(accountId, v.description("First account ID crawled (inclusive).")),
-    max: v.pipe(accountId, v.description("End of the crawl (exclusive); grows after a run when accounts appear near it.")),
+    max: v.pipe(accountId, v.description(`End of the crawl (exclusive); grows after a run when accounts appear near it. At most ${MAX_RANGE_IDS.toLocaleString("en-US")} IDs above min.`)),
   }),
-  v.check((r) => r.min < r.max, "min must be below max"),
+  v.check((r) => r.min < r.max, (issue) => `min must be below max (min ${(issue.input as { min: number }).min}, max ${(issue.input as { max: number }).max})`),
+  v.check(
+    (r) => r.max - r.min <= MAX_RANGE_IDS,
+    (issue) => {
+      const r = issue.input as { min: number; max: number };
+      return `spans ${(r.max - r.min).toLocaleString("en-US")} IDs, more than the ${MAX_RANGE_IDS.toLocaleString("en-US")} one platform may (a digit too many?)`;
+    },
+  ),
 );
+
+/** `[min, max)` of two platforms share no ID: each account belongs to one platform's crawl. */
+function rangesOverlap(ranges: Record<string, { min: number; max: number }>): string | undefined {
+  const entries = Object.entries(ranges);
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [a, ra] = entries[i]!;
+      const [b, rb] = entries[j]!;
+      if (ra.min < rb.max && rb.min < ra.max) return `${a} [${ra.min}, ${ra.max}) and ${b} [${rb.min}, ${rb.max}) overlap; each account ID belongs to one platform`;
+    }
+  }
+  return undefined;
+}
+
+/** A client version as `bun run build:client` writes them; compared by schema/wire/client-version.ts. */
+const Version = v.pipe(v.string(), v.check((text) => parseVersion(text) !== undefined, `expected ${VERSION_FORMAT}`));
 
 export const WgKey = v.strictObject({
   applicationId: v.pipe(v.string(), v.minLength(1), v.description("The Wargaming application_id.")),
@@ -25,9 +60,10 @@ export const WgKey = v.strictObject({
     v.description("Requests per second WG allows this key; shared among the clients holding it. null = no limit (simulator only)."),
   ),
   clients: v.pipe(
-    v.array(v.pipe(v.string(), v.minLength(1))),
+    // Addresses are compared as the server spells them: an IPv4 address never in its ::ffff: form
+    v.array(v.pipe(v.string(), v.minLength(1), v.transform((entry) => entry.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1")))),
     v.minLength(1),
-    v.description('Client names or addresses that use this key; "*" matches every client.'),
+    v.description('Token names (as in `token add NAME`) or client addresses that use this key; "*" matches every client.'),
   ),
   countedPer: v.optional(
     v.pipe(
@@ -66,6 +102,10 @@ const Access = v.strictObject({
   deny: v.optional(v.pipe(v.array(AddressRule), v.description("Addresses or CIDR ranges refused even when allowed.")), []),
   maxConnectionsPerAddress: v.optional(v.pipe(positiveInt, v.description("Open work sockets allowed from one address.")), 16),
   registerPerMinute: v.optional(v.pipe(positiveInt, v.description("Register requests allowed from one address per minute.")), 30),
+  failedUpgradesPerMinute: v.optional(
+    v.pipe(positiveInt, v.description("Work-socket requests refused (bad token, not an upgrade) from one address per minute before the rest get 429 without a database look-up.")),
+    30,
+  ),
 });
 
 const Tls = v.pipe(
@@ -84,7 +124,13 @@ const Admin = v.strictObject({
     ),
     null,
   ),
-  trustLoopback: v.optional(v.pipe(v.boolean(), v.description("Requests from 127.0.0.0/8 and ::1 count as admin without the token.")), true),
+  trustLoopback: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description("Requests from 127.0.0.0/8 and ::1 with a loopback Host header count as admin without the token; never while server.trustedProxies is set."),
+    ),
+    true,
+  ),
 });
 
 const Growth = v.strictObject({
@@ -125,10 +171,69 @@ const ElasticCluster = v.strictObject({
   concurrency: v.optional(v.pipe(positiveInt, v.maxValue(16), v.description("Bulk requests in flight at once.")), 2),
 });
 
+const Verification = v.strictObject({
+  enabled: v.optional(
+    v.pipe(v.boolean(), v.description("Check volunteers' answers against each other (off: every answer is taken as it comes, as before; for measurements only).")),
+    true,
+  ),
+  agreementsToTrust: v.optional(
+    v.pipe(positiveInt, v.description("Answers of a new token that another client's must confirm before it is trusted (until then every batch it answers is checked).")),
+    20,
+  ),
+  spotCheckShare: v.optional(
+    v.pipe(v.number(), v.minValue(0), v.maxValue(1), v.description("Share of a trusted token's batches answered again by another client, drawn at random.")),
+    0.03,
+  ),
+  checkWaitSeconds: v.optional(
+    v.pipe(positiveInt, v.description("How long an answer waits for another client's before it is written unchecked (and checked later, when one is there).")),
+    60,
+  ),
+  maxHeldBatches: v.optional(
+    v.pipe(positiveInt, v.description("Answers held in memory while they wait for a check; past it new tokens wait and spot checks are skipped.")),
+    2000,
+  ),
+  failAfterClients: v.optional(
+    v.pipe(positiveInt, v.description("A batch that this many different clients fail is set aside as failed (the run ends without it; the next run retries it).")),
+    3,
+  ),
+  maxFailedPerMinute: v.optional(
+    v.pipe(positiveInt, v.description("Failed batches a client may report in a minute before each further one counts as a strike.")),
+    10,
+  ),
+});
+
+const Clients = v.strictObject({
+  dir: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.description("Where `bun run build:client` published the signed builds; relative to the config file's directory (WOTC_CLIENTS_DIR overrides it)."),
+    ),
+    "../dist/clients",
+  ),
+  minVersion: v.optional(
+    v.pipe(
+      v.nullable(Version),
+      v.description("Oldest client version accepted at register and on the work socket; older ones are told to update (self-updating ones do). null = any."),
+    ),
+    null,
+  ),
+});
+
 const Schedule = v.strictObject({
   time: v.optional(
     v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM" (UTC, 24-hour)'), v.description("With --serve: UTC time (HH:MM) at which each day's run starts.")),
     "00:30",
+  ),
+});
+
+const Stats = v.strictObject({
+  exportDir: v.optional(
+    v.pipe(
+      v.nullable(v.pipe(v.string(), v.minLength(1))),
+      v.description("After each run (and each day with --serve), the static statistics export (as `bun run server export --out DIR`) is written here; null = none."),
+    ),
+    null,
   ),
 });
 
@@ -153,7 +258,43 @@ export const ServerConfig = v.strictObject({
         v.pipe(positiveInt, v.description("Results waiting for the database before the server stops leasing (back-pressure).")),
         2000,
       ),
-      dataDir: v.optional(v.pipe(v.string(), v.description("Where the embedded database, keys and offload files live.")), "data"),
+      dataDir: v.optional(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.description(
+            "Where the embedded database, the admin token and offload files live; relative to the config file's directory (the default, ../data, is the checkout's data/ for config/server.json).",
+          ),
+        ),
+        DEFAULT_DATA_DIR,
+      ),
+      trustedProxies: v.optional(
+        v.pipe(
+          v.array(AddressRule),
+          v.description(
+            "Reverse proxies (addresses or CIDR ranges) whose forwardedHeader is believed; then loopback is no longer admin by itself. Empty = the socket's address is the client's.",
+          ),
+        ),
+        [],
+      ),
+      forwardedHeader: v.optional(
+        v.pipe(
+          v.picklist(["x-forwarded-for", "forwarded"]),
+          v.description("The header the proxies set or append the client's address to (only that one is read): x-forwarded-for or forwarded (RFC 7239)."),
+        ),
+        "x-forwarded-for",
+      ),
+      publicUrl: v.optional(
+        v.pipe(
+          v.nullable(v.pipe(v.string(), v.url())),
+          v.description("The URL volunteers reach this server at (e.g. https://tracker.example.org), used in download links; null = the URL a request came to."),
+        ),
+        null,
+      ),
+      logFormat: v.optional(
+        v.pipe(v.picklist(["text", "json"]), v.description('Log lines: "text" (readable, HH:MM:SS first) or "json" (one object per line); --log-format overrides.')),
+        "text",
+      ),
     }),
     {},
   ),
@@ -179,10 +320,13 @@ export const ServerConfig = v.strictObject({
     maxAttempts: v.optional(v.pipe(positiveInt, v.description("Attempts per batch before the client hands it back as failed.")), 8),
     keys: v.pipe(v.array(WgKey), v.minLength(1), v.description("WG keys and which clients use them.")),
   }),
-  ranges: v.strictObject({
-    xbox: IdRange,
-    ps: IdRange,
-  }),
+  ranges: v.pipe(
+    v.strictObject({
+      xbox: IdRange,
+      ps: IdRange,
+    }),
+    v.check((ranges) => rangesOverlap(ranges) === undefined, (issue) => rangesOverlap(issue.input as Record<string, { min: number; max: number }>) ?? "ranges overlap"),
+  ),
   growth: v.optional(v.pipe(Growth, v.description("Range growth after a run, when accounts appear near a platform's max.")), {}),
   elasticsearch: v.optional(
     v.pipe(
@@ -193,6 +337,9 @@ export const ServerConfig = v.strictObject({
     [],
   ),
   schedule: v.optional(v.pipe(Schedule, v.description("Scheduled mode (--serve): when the daily run starts.")), {}),
+  verification: v.optional(v.pipe(Verification, v.description("Checking volunteers' answers: volunteers are strangers.")), {}),
+  clients: v.optional(v.pipe(Clients, v.description("The client builds this server distributes, and which clients it accepts.")), {}),
+  stats: v.optional(v.pipe(Stats, v.description("The public daily statistics, computed after each run.")), {}),
 });
 export type ServerConfig = v.InferOutput<typeof ServerConfig>;
 export type ServerConfigInput = v.InferInput<typeof ServerConfig>;

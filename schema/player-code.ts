@@ -1,6 +1,7 @@
 /**
  * Code derived from PLAYER_FIELDS (schema/player.ts): the wire check of result
- * rows, the storability check, the row → column copy and the WG decoder.
+ * rows, the storability check, the row → column copy (and back) and the WG
+ * decoder.
  *
  * The hot paths are generated as straight-line functions (`new Function` over
  * source built from the table only, never from input): a row of eleven
@@ -83,6 +84,12 @@ function compileAppendRows(): AppendRows {
   ].join("\n");
   const compiled = new Function("columns", "rows", "platform", "consoleOf", source) as AppendRows;
   return compiled;
+}
+
+/** Row `i` of the columns, back in wire order. */
+function compileRowAt(): (columns: PlayerColumns, i: number) => PlayerRow {
+  const values = PLAYER_FIELDS.map((f) => `columns.${f.name}[i]`);
+  return new Function("columns", "i", `return [${values.join(", ")}];`) as (columns: PlayerColumns, i: number) => PlayerRow;
 }
 
 /** The `int4` counters over their column's range, and NUL in text (PostgreSQL refuses both). */
@@ -213,6 +220,9 @@ const appendRowsCompiled = compileAppendRows();
 export function appendRows(columns: PlayerColumns, rows: readonly PlayerRow[], platform: Platform): number | null {
   return appendRowsCompiled(columns, rows, platform, consoleOf);
 }
+
+/** Row `i` of a chunk's columns as the wire row it came from. */
+export const rowAt: (columns: PlayerColumns, i: number) => PlayerRow = compileRowAt();
 
 /** WG's player object → the row the client sends (null last_battle_time → 0), or undefined when it is malformed. */
 export const wgPlayerRow: (player: unknown) => PlayerRow | undefined = compileWgPlayerRow();

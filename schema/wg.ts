@@ -40,3 +40,24 @@ export const WG_ACCOUNT_KEY = /^\d+$/;
 
 /** Error messages that mean "try again later", not "this request is wrong". */
 export const RETRYABLE_WG_ERRORS = new Set(["REQUEST_LIMIT_EXCEEDED", "SOURCE_NOT_AVAILABLE"]);
+
+/**
+ * WG keys are 32 hex digits. Shorter ids are test keys and stay readable:
+ * replacing a one-letter test key would garble every line.
+ */
+const MIN_REDACTED_LENGTH = 8;
+
+/**
+ * Takes application ids out of a line that may be logged or sent on: WG's
+ * INVALID_APPLICATION_ID answer echoes the id in `error.value`, and request
+ * URLs carry it. Wargaming's terms forbid revealing an id to third parties,
+ * and logs get pasted into bug reports.
+ */
+export function redactApplicationIds(text: string, ids: Iterable<string>): string {
+  let redacted = text;
+  for (const id of ids) {
+    if (id.length < MIN_REDACTED_LENGTH) continue;
+    for (const form of new Set([id, encodeURIComponent(id)])) redacted = redacted.split(form).join("<application_id>");
+  }
+  return redacted;
+}

@@ -10,7 +10,7 @@ import { Backoff, type BackoffPolicy } from "./backoff";
 import { type Clock, sleep, systemClock } from "./clock";
 import { consoleLogger, type Logger } from "./log";
 import { RateLimiter } from "./rate-limiter";
-import { register, RegistrationRefused } from "./register";
+import { ClientOutdated, register, RegistrationRefused } from "./register";
 import { describeRate, Session, type SocketFactory } from "./session";
 import { ClientCounters } from "./stats";
 import { socketUrl } from "./urls";
@@ -23,6 +23,8 @@ export interface RunClientOptions {
   token: string;
   name: string;
   version?: string;
+  /** The build target (linux-x64, …), told to the server so a refusal can name the right download. */
+  target?: string;
   log?: Logger;
   /** Abort to stop: held batches are released, the socket closed, the promise resolves with code 0. */
   signal?: AbortSignal;
@@ -41,13 +43,15 @@ export interface RunClientOptions {
   onRegistered?: () => void;
 }
 
-export type ClientExitReason = "done" | "stopped" | "refused";
+export type ClientExitReason = "done" | "stopped" | "refused" | "outdated";
 
 export interface ClientExit {
   /** 0 when the run is done or the client was stopped, 1 when the server refused it. */
   code: number;
   reason: ClientExitReason;
   message: string;
+  /** With "outdated": the version the server needs. */
+  minVersion?: string;
 }
 
 export const DEFAULT_RECONNECT: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000 };
@@ -83,9 +87,13 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
 
     let settings;
     try {
-      settings = await register({ server: options.server, token: options.token, request, fetch: options.fetch, signal });
+      settings = await register({ server: options.server, token: options.token, request, target: options.target, fetch: options.fetch, signal });
     } catch (error) {
       if (signal?.aborted) return stopped();
+      if (error instanceof ClientOutdated) {
+        log.error(error.message);
+        return { code: 1, reason: "outdated", message: error.message, minVersion: error.minVersion };
+      }
       if (error instanceof RegistrationRefused) {
         log.error(error.message);
         return { code: 1, reason: "refused", message: error.message };

@@ -1,4 +1,5 @@
-/** Command-line flags, parsed once into a plain options object. */
+/** Command-line flags (and WOTC_TOKEN), parsed once into a plain options object. */
+import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import { RegisterRequest } from "@wotc/schema/wire/register";
 
@@ -21,17 +22,26 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: wotc-client --server URL --token TOKEN [--name NAME] [--ca FILE]
+       wotc-client --server URL --token-file FILE ...      (or the token in WOTC_TOKEN)
 
-  --server URL    the tracker server, e.g. https://tracker.example.org:8888
-  --token TOKEN   this client's token (the operator creates it with "server token add NAME")
-  --name NAME     how the server knows this machine (default: the hostname)
-  --ca FILE       trust this PEM certificate for an https:// server with a self-signed certificate
-  --help          show this text`;
+  --server URL       the tracker server, e.g. https://tracker.example.org:8888
+  --token TOKEN      this client's token (the operator creates it with "server token add NAME");
+                     other users of this machine can read it in the process list: prefer
+  --token-file FILE  a file holding the token, or the WOTC_TOKEN environment variable
+  --name NAME        how the server knows this machine (default: the hostname)
+  --ca FILE          trust this PEM certificate for an https:// server with a self-signed certificate
+  --help             show this text`;
 
-const FLAGS = new Set(["server", "token", "name", "ca"]);
+const FLAGS = new Set(["server", "token", "token-file", "name", "ca"]);
+
+/** Where the token may come from besides --token; main.ts passes the real ones, tests their own. */
+export interface TokenSources {
+  env?: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+}
 const NameSchema = RegisterRequest.entries.name;
 
-export function parseArgs(argv: readonly string[], hostname: string): ParsedArgs {
+export function parseArgs(argv: readonly string[], hostname: string, sources: TokenSources = {}): ParsedArgs {
   if (argv.includes("--help") || argv.includes("-h")) return { kind: "help" };
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -52,11 +62,33 @@ export function parseArgs(argv: readonly string[], hostname: string): ParsedArgs
   }
 
   const server = checkServer(required(values, "server"));
-  const token = required(values, "token");
+  const token = tokenFrom(values, sources);
   const name = values.has("name") ? checkName(values.get("name")!) : nameFromHostname(hostname);
   const ca = values.has("ca") ? required(values, "ca") : undefined;
   if (ca !== undefined && !server.startsWith("https:")) throw new UsageError("--ca: only meaningful with an https:// --server");
   return { kind: "run", args: { server, token, name, ...(ca === undefined ? {} : { ca }) } };
+}
+
+/** --token, else --token-file, else WOTC_TOKEN: exactly one of the flags, and the token never empty. */
+function tokenFrom(values: Map<string, string>, sources: TokenSources): string {
+  if (values.has("token") && values.has("token-file")) throw new UsageError("give --token or --token-file, not both");
+  if (values.has("token")) return required(values, "token");
+  if (values.has("token-file")) {
+    const path = required(values, "token-file");
+    let text: string;
+    try {
+      text = (sources.readFile ?? ((file) => readFileSync(file, "utf8")))(path);
+    } catch (error) {
+      throw new UsageError(`--token-file: cannot read ${path}: ${(error as Error).message}`);
+    }
+    const token = text.trim();
+    if (token === "") throw new UsageError(`--token-file: ${path} is empty`);
+    if (/\s/.test(token)) throw new UsageError(`--token-file: ${path} should hold the token alone, on one line`);
+    return token;
+  }
+  const fromEnv = (sources.env ?? process.env).WOTC_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  throw new UsageError("--token is required (or --token-file FILE, or the WOTC_TOKEN environment variable)");
 }
 
 function required(values: Map<string, string>, flag: string): string {

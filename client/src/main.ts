@@ -12,16 +12,20 @@ import { parseArgs, USAGE, UsageError, type ClientArgs } from "./config";
 import { fetchTrustingServerCa } from "./register";
 import { socketTrustingCa } from "./session";
 import type { RunClientOptions } from "./client";
+import { plainHttpWarning } from "./urls";
 
 async function main(): Promise<number> {
   // An updating predecessor asks a new build what it is before installing it
-  if (process.env[SELF_CHECK_ENV] === "1") {
-    process.stdout.write(`${describeSelf(compiledBuild())}\n`);
+  const selfCheck = process.env[SELF_CHECK_ENV];
+  if (selfCheck) {
+    process.stdout.write(`${describeSelf(compiledBuild(), selfCheck)}\n`);
     return 0;
   }
   let parsed;
+  let ca: string | undefined;
   try {
     parsed = parseArgs(process.argv.slice(2), hostname());
+    if (parsed.kind === "run" && parsed.args.ca) ca = await readCa(parsed.args.ca);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
@@ -44,15 +48,23 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
+  const plain = plainHttpWarning(parsed.args.server);
+  if (plain) consoleLogger.warn(plain);
   let args: ClientArgs & Pick<RunClientOptions, "fetch" | "socket"> = parsed.args;
-  if (args.ca) {
-    const pem = await Bun.file(args.ca).text().catch((error: Error) => {
-      throw new Error(`--ca: cannot read ${args.ca}: ${error.message}`);
-    });
+  if (ca) {
     // runClient receives these through the args: registration and the socket trust the CA, WG requests do not
-    args = { ...args, fetch: fetchTrustingServerCa(args.server, pem), socket: socketTrustingCa(pem) };
+    args = { ...args, fetch: fetchTrustingServerCa(args.server, ca), socket: socketTrustingCa(ca) };
   }
   return runUpdatingClient({ args, argv: process.argv.slice(2), signal: controller.signal, log: consoleLogger });
+}
+
+/** A --ca file that cannot be read is a usage error like a bad flag: exit 2, before anything connects. */
+async function readCa(path: string): Promise<string> {
+  try {
+    return await Bun.file(path).text();
+  } catch (error) {
+    throw new UsageError(`--ca: cannot read ${path}: ${(error as Error).message}`);
+  }
 }
 
 main().then(

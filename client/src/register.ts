@@ -14,6 +14,18 @@ export class RegistrationRefused extends Error {
   }
 }
 
+/** The server needs a newer client (`clients.minVersion`): only an update helps. */
+export class ClientOutdated extends RegistrationRefused {
+  constructor(
+    message: string,
+    readonly minVersion: string,
+    readonly download: string,
+  ) {
+    super(message, 426);
+    this.name = "ClientOutdated";
+  }
+}
+
 /** The server could not be reached or failed; worth trying again later. */
 export class ServerUnavailable extends Error {
   constructor(message: string) {
@@ -26,6 +38,8 @@ export interface RegisterDeps {
   server: string;
   token: string;
   request: RegisterRequest;
+  /** This client's build target, so a refusal can name its download. */
+  target?: string;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -40,7 +54,11 @@ export async function register(deps: RegisterDeps): Promise<ClientSettings> {
   try {
     response = await doFetch(url, {
       method: "POST",
-      headers: { authorization: `Bearer ${deps.token}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${deps.token}`,
+        "content-type": "application/json",
+        ...(deps.target ? { "x-wotc-target": deps.target } : {}),
+      },
       body: JSON.stringify(deps.request),
       signal: deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout,
     });
@@ -52,6 +70,7 @@ export async function register(deps: RegisterDeps): Promise<ClientSettings> {
   }
 
   if (response.status === 401) throw new RegistrationRefused("the server refused the token", 401);
+  if (response.status === 426) throw outdated(body);
   if (response.status >= 500 || response.status === 429) {
     throw new ServerUnavailable(`${url} answered HTTP ${response.status}`);
   }
@@ -76,6 +95,17 @@ export async function register(deps: RegisterDeps): Promise<ClientSettings> {
     throw new RegistrationRefused(`the server's settings do not match this client: ${path}: ${issue.message}`, response.status);
   }
   return parsed.output;
+}
+
+function outdated(body: string): ClientOutdated {
+  let answer: { error?: unknown; minVersion?: unknown; download?: unknown } = {};
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    // an answer we cannot read still means "update"
+  }
+  const text = (value: unknown, fallback: string) => (typeof value === "string" && value.length <= 500 ? value : fallback);
+  return new ClientOutdated(text(answer.error, `the server needs a newer client${summarise(body)}`), text(answer.minVersion, "?"), text(answer.download, ""));
 }
 
 /**

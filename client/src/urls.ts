@@ -8,3 +8,20 @@ export function endpointUrl(server: string, path: string): string {
 export function socketUrl(server: string, path: string): string {
   return endpointUrl(server, path).replace(/^http(s?):/i, (_, s: string) => `ws${s}:`);
 }
+
+/**
+ * A warning when the server is reached over plain HTTP at an address other
+ * than this machine: the token (and the WG key the server answers with) can
+ * be read on the way. Updates stay safe (they are signature-checked), the
+ * rest does not.
+ */
+export function plainHttpWarning(server: string): string | undefined {
+  const url = new URL(server);
+  if (url.protocol !== "http:") return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::1" || /^::ffff:127\./.test(host)) return undefined;
+  return (
+    `talking plain HTTP to ${url.host}: your token and the WG key the server gives you travel unencrypted; ` +
+    "ask the operator for an https:// address (updates are still signature-checked)"
+  );
+}

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import type { ClientSettings } from "@wotc/schema/wire/register";
 import type { PlayerRow } from "@wotc/schema/player";
 import { describeWgPlayerIssue, wgPlayerRow } from "@wotc/schema/player-code";
-import { RETRYABLE_WG_ERRORS, WG_ACCOUNT_KEY, WgAccountInfoEnvelope } from "@wotc/schema/wg";
+import { redactApplicationIds, RETRYABLE_WG_ERRORS, WG_ACCOUNT_KEY, WgAccountInfoEnvelope } from "@wotc/schema/wg";
 import { Backoff, type BackoffPolicy } from "./backoff";
 import { type Clock, sleep, systemClock } from "./clock";
 import type { RateLimiter } from "./rate-limiter";
@@ -88,7 +88,7 @@ export class WgCaller {
       this.counters.requests++;
       let result: Attempt;
       try {
-        result = await this.attempt(url, ids, signal);
+        result = this.redacted(await this.attempt(url, ids, signal));
       } finally {
         permit();
       }
@@ -108,6 +108,12 @@ export class WgCaller {
       await sleep(this.clock, backoff.next(), signal);
     }
     return { kind: "failed", reason: clip(`gave up after ${maxAttempts} attempts; last: ${lastReason}`), attempts: maxAttempts };
+  }
+
+  /** Reasons are logged and sent to the server: the key must not be in one (an error message may quote the URL). */
+  private redacted(result: Attempt): Attempt {
+    if (result.kind === "ok") return result;
+    return { ...result, reason: redactApplicationIds(result.reason, [this.deps.settings.applicationId]) };
   }
 
   private async attempt(url: string, ids: readonly number[], signal?: AbortSignal): Promise<Attempt> {
@@ -159,7 +165,9 @@ export class WgCaller {
     const answer = parsed.output;
     if (answer.status === "ok") return readPlayers(answer.data, ids, answer.meta?.count);
     const { code, message, field, value } = answer.error;
-    const reason = `WG error ${code} ${message}${field ? ` (field ${field}${value != null ? `=${value}` : ""})` : ""}`;
+    // For application_id the value is our key itself: never in a reason
+    const shown = value != null && field !== "application_id" ? `=${value}` : "";
+    const reason = `WG error ${code} ${message}${field ? ` (field ${field}${shown})` : ""}`;
     if (!RETRYABLE_WG_ERRORS.has(message)) return { kind: "fatal", reason };
     return {
       kind: "retry",

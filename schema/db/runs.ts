@@ -17,8 +17,10 @@ export const runs = pgTable(
     ranges: jsonb("ranges").$type<RunRanges>().notNull(),
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
-    /** Batches that clients handed back as failed, over the whole run (including before a restart). */
+    /** Errors of the run (refused results, failed batches, database trouble...), over the whole run including before a restart. */
     errors: integer("errors").notNull().default(0),
+    /** The same errors by kind ({"refused results": 3, ...}), added to as they happen so a restart keeps them. */
+    errorCounts: jsonb("error_counts").$type<Record<string, number>>().notNull().default({}),
     /** The summary printed at the end, kept for the status page and later comparison. */
     summary: jsonb("summary"),
   },

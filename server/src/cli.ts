@@ -1,21 +1,36 @@
 /** The server's command line, parsed once into a plain object. */
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_PATH } from "./config";
+import { parseTool, TOOL_USAGE, type ToolCommand } from "./commands/parse";
+import { TOKEN_NAME } from "./tokens";
+import { CONTROL_ACTIONS, NAMED_ACTIONS, isControlAction, type ControlAction } from "./ctl/actions";
 
 export type ServerCommand =
-  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean }
+  | { kind: "run"; configPath: string; date: string | undefined; serve: boolean; logFormat: "text" | "json" | undefined }
   | { kind: "init"; configPath: string }
-  | { kind: "token"; configPath: string; action: "add" | "list" | "revoke"; name: string | undefined }
+  | { kind: "token"; configPath: string; action: TokenAction; name: string | undefined; trusted: boolean; reason: string | undefined }
+  | ToolCommand
+  | { kind: "ctl"; configPath: string; action: ControlAction; name: string | undefined; url: string | undefined }
   | { kind: "help" };
 
+export type TokenAction = "add" | "list" | "revoke" | "suspend" | "reinstate" | "trust";
+const NAMED_TOKEN_ACTIONS: readonly string[] = ["add", "revoke", "suspend", "reinstate", "trust"];
+
 export const USAGE = `usage:
-  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve]   run today's (or DATE's) crawl
+  bun run server [--config PATH] [--date YYYY-MM-DD] [--serve] [--log-format text|json]
+                                                                 run today's (or DATE's) crawl
   bun run server --init [--config PATH]                          write a default config and an example
-  bun run server token add NAME | list | revoke NAME             manage client tokens`;
+  bun run server token add NAME [--trusted] | list | revoke NAME  manage client tokens
+  bun run server token suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME
+                                                                 (--trusted: the operator's own machine, never checked)
+  bun run server ctl pause | resume | drain | run-now | suspend NAME | reinstate NAME [--url URL]
+                                                                 control the running tracker (admin token)
+${TOOL_USAGE}`;
 
 export class UsageError extends Error {}
 
-export function parseServerArgs(argv: string[]): ServerCommand {
+/** `now` decides what "the future" is for --date (a run of a day that has not begun would find no one's battles yet). */
+export function parseServerArgs(argv: string[], now = new Date()): ServerCommand {
   let parsed;
   try {
     parsed = parseArgs({
@@ -25,7 +40,12 @@ export function parseServerArgs(argv: string[]): ServerCommand {
         config: { type: "string" },
         date: { type: "string" },
         serve: { type: "boolean", default: false },
+        "log-format": { type: "string" },
+        url: { type: "string" },
         init: { type: "boolean", default: false },
+        trusted: { type: "boolean", default: false },
+        reason: { type: "string" },
+        out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -37,14 +57,42 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   if (values.help) return { kind: "help" };
   if (values.init) return { kind: "init", configPath };
   if (positionals[0] === "token") {
-    const action = positionals[1];
-    if (action === "list") return { kind: "token", configPath, action, name: undefined };
-    if ((action === "add" || action === "revoke") && positionals[2]) return { kind: "token", configPath, action, name: positionals[2] };
-    throw new UsageError("token takes: add NAME | list | revoke NAME");
+    const [, action, name, ...extra] = positionals;
+    const rest = { configPath, trusted: values.trusted, reason: values.reason };
+    if (action === "list" && name === undefined) return { kind: "token", action, name: undefined, ...rest };
+    if (action && NAMED_TOKEN_ACTIONS.includes(action) && name !== undefined && extra.length === 0) {
+      // Checked here, not by the token store, so a bad name is a usage error (exit 2) like any other
+      if (!TOKEN_NAME.test(name)) throw new UsageError(`token ${action} ${name}: a name is 1-64 letters, digits, '.', '@', '_' or '-'`);
+      return { kind: "token", action: action as TokenAction, name, ...rest };
+    }
+    throw new UsageError("token takes: add NAME [--trusted] | list | revoke NAME | suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME");
+  }
+  const tool = parseToolOrUsage(positionals, values);
+  if (tool) return { kind: "tool", configPath, tool };
+  if (positionals[0] === "ctl") {
+    const [, action = "", name, extra] = positionals;
+    if (!isControlAction(action)) throw new UsageError(`ctl takes one of: ${CONTROL_ACTIONS.join(", ")}`);
+    if (NAMED_ACTIONS.has(action) !== (name !== undefined) || extra !== undefined) {
+      throw new UsageError(NAMED_ACTIONS.has(action) ? `ctl ${action} takes a token NAME` : `ctl ${action} takes no argument`);
+    }
+    return { kind: "ctl", configPath, action, name, url: values.url };
   }
   if (positionals.length > 0) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   if (values.date !== undefined && !isUtcDate(values.date)) throw new UsageError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
-  return { kind: "run", configPath, date: values.date, serve: values.serve };
+  if (values.date !== undefined && values.date > utcToday(now)) {
+    throw new UsageError(`--date ${values.date} is in the future (today is ${utcToday(now)} UTC); a day can be crawled once it has begun`);
+  }
+  const logFormat = values["log-format"];
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format ${logFormat}: expected text or json`);
+  return { kind: "run", configPath, date: values.date, serve: values.serve, logFormat };
+}
+
+function parseToolOrUsage(positionals: string[], values: { out?: string }) {
+  try {
+    return parseTool(positionals, values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 export function isUtcDate(text: string): boolean {

@@ -1,11 +1,17 @@
 /**
  * Loading, validating and initialising the server's config file. Nothing here
  * runs at import; main.ts calls these.
+ *
+ * Paths in the config (server.dataDir, clients.dir, tls.cert, tls.key) are
+ * relative to the config file's directory, not to wherever the server was
+ * started: started from another directory, it must find the same database
+ * and keys, not silently make new ones. loadConfig hands them on resolved.
  */
 import * as v from "valibot";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { DEFAULT_CONFIG, ServerConfig, describeIssues } from "@wotc/schema/config";
+import { replaceFile } from "./replace-file";
 
 export const DEFAULT_CONFIG_PATH = "config/server.json";
 
@@ -37,21 +43,51 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   } catch (error) {
     throw new ConfigError(path, [`not valid JSON: ${(error as Error).message}`]);
   }
-  return parseConfig(path, raw);
+  const loaded = parseConfig(path, raw);
+  await refuseMovedDataDir(loaded);
+  return loaded;
 }
 
-export function parseConfig(path: string, raw: unknown): LoadedConfig {
+/** Validates and resolves the config's paths against `base` (default: the directory of `path`). */
+export function parseConfig(path: string, raw: unknown, base = dirname(resolve(path))): LoadedConfig {
   const result = v.safeParse(ServerConfig, raw);
   if (!result.success) throw new ConfigError(path, describeIssues(result.issues));
-  return { path, config: result.output, raw: raw as Record<string, unknown> };
+  const config = result.output;
+  config.server.dataDir = resolve(base, config.server.dataDir);
+  config.clients.dir = resolve(base, config.clients.dir);
+  if (config.tls.cert) config.tls.cert = resolve(base, config.tls.cert);
+  if (config.tls.key) config.tls.key = resolve(base, config.tls.key);
+  return { path, config, raw: raw as Record<string, unknown> };
 }
 
-/** Writes JSON through a temporary file and a rename, so a crash never leaves half a config. */
+/**
+ * Before paths were relative to the config file, a relative dataDir was
+ * taken from the working directory. Where that old place holds a database
+ * and the new one does not exist, starting would make an empty database and
+ * new tokens beside the real ones: stop and say which to choose.
+ */
+async function refuseMovedDataDir({ path, config, raw }: LoadedConfig): Promise<void> {
+  const given = (raw.server as { dataDir?: unknown } | undefined)?.dataDir;
+  const written = typeof given === "string" ? given : "data"; // the old default
+  if (isAbsolute(written)) return;
+  const old = resolve(written);
+  if (old === config.server.dataDir) return;
+  const exists = (p: string) => stat(p).then(() => true, () => false);
+  if ((await exists(config.server.dataDir)) || !(await exists(resolve(old, "postgres")))) return;
+  throw new ConfigError(path, [
+    `config.server.dataDir: relative to the config file's directory it is ${config.server.dataDir}, which does not exist, ` +
+      `but ${old} (relative to the working directory, where it was looked for before) holds a database: set "dataDir": ${JSON.stringify(old)} to keep using it`,
+  ]);
+}
+
+/**
+ * Writes JSON through a temporary file and a rename, so a crash never leaves
+ * half a config; mode, owner and a symlink stay as they were, and a new
+ * config (it holds keys and passwords) is 0600 (replace-file.ts).
+ */
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${Date.now()}.${process.pid}.tmp`);
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, path);
+  await replaceFile(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

@@ -33,11 +33,13 @@ export class KeyRing {
   }
 
   /**
-   * A key naming the client (by name or address) wins; otherwise the catch-all
-   * key with the fewest holders, so several catch-all keys spread the load.
+   * A key naming the client's token (or its address) wins; otherwise the
+   * catch-all key with the fewest holders, so several catch-all keys spread
+   * the load. The token, not the name a client sends: any token could claim
+   * any self-chosen name.
    */
-  choose(name: string, address: string): number | undefined {
-    const named = this.keys.findIndex((key) => key.clients.includes(name) || key.clients.includes(address));
+  choose(tokenName: string, address: string): number | undefined {
+    const named = this.keys.findIndex((key) => key.clients.includes(tokenName) || key.clients.includes(address));
     if (named >= 0) return named;
     let best: number | undefined;
     this.keys.forEach((key, index) => {

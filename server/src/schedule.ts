@@ -34,8 +34,13 @@ export class FastForwardClock implements Clock {
 
   constructor(
     private readonly start: number,
-    private readonly maxRealWaitMs: number,
+    private maxRealWaitMs: number,
   ) {}
+
+  /** From now on a sleep lasts up to this much real time (Infinity: as long as asked; the demo after its days). */
+  setMaxRealWait(ms: number): void {
+    this.maxRealWaitMs = ms;
+  }
 
   now(): number {
     return this.start + (Date.now() - this.realStart) + this.skipped;
@@ -96,6 +101,11 @@ export interface ServeDailyDeps {
   /** No run is going: tell the connected clients why they wait. */
   waiting(reason: string): void;
   log: (line: string) => void;
+  /**
+   * A fresh signal for each wait between runs; aborting it ends the wait at
+   * once (the operator's "run now").
+   */
+  wake?: () => AbortSignal;
 }
 
 const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
@@ -139,8 +149,19 @@ export async function serveDaily(deps: ServeDailyDeps, firstDate: string | undef
       const reason = waitReason(next);
       deps.waiting(reason);
       log(`waiting: ${reason}`);
-      await clock.sleep(next - now, stop);
+      const wake = deps.wake?.();
+      await clock.sleep(next - now, wake ? AbortSignal.any([stop, wake]) : stop);
       if (stop.aborted) return;
+      if (wake?.aborted) {
+        // Run now: the next run when it belongs to today; otherwise today's own (WG only answers with today's figures).
+        const today = new Date(clock.now()).toISOString().slice(0, 10);
+        if (today !== schedule.dateOf(next)) {
+          log(`run now: the next run (${schedule.dateOf(next)}) is not today's; running today's (${today}) again`);
+          if (!(await run(today, next))) return;
+          continue;
+        }
+        log(`run now: starting the run of ${schedule.dateOf(next)} ahead of its start at ${at(next)}`);
+      }
     }
     last = next;
     if (!(await run(schedule.dateOf(next), next + DAY_MS))) return;

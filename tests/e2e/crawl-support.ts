@@ -42,17 +42,22 @@ export async function setUpCrawl(options: {
   keyRps?: number | null;
   sim?: Partial<StartOptions>;
   server?: Record<string, unknown>;
+  /** More of the config's wg section (maxAttempts, ...). */
+  wg?: Record<string, unknown>;
   ranges?: typeof SMALL_RANGES;
+  /** Other top-level config sections (clients, verification, ...). */
+  config?: Record<string, unknown>;
 }): Promise<CrawlSetup> {
   const world = smallWorld(options.seed);
   const sim = startSimulator({ world, day: options.day, keys: [KEY], ...options.sim });
   const db = await createTestDatabase();
   const { configPath, dir } = await writeServerConfig({
     server: { host: "127.0.0.1", port: 0, progressSeconds: 1, leaseSeconds: 30, ...options.server },
-    wg: { apiBase: sim.url, requestTimeoutMs: 2_000, maxAttempts: 20, keys: [{ applicationId: KEY, rps: options.keyRps ?? null, clients: ["*"] }] },
+    wg: { apiBase: sim.url, requestTimeoutMs: 2_000, maxAttempts: 20, keys: [{ applicationId: KEY, rps: options.keyRps ?? null, clients: ["*"] }], ...options.wg },
     ranges: options.ranges ?? SMALL_RANGES,
     // The oracle compares with fixed ranges; range growth has its own e2e test (growth.test.ts).
     growth: { margin: 0 },
+    ...options.config,
   });
   const env = { DATABASE_URL: db.url };
   const token = await addToken(configPath, "volunteer", env);
@@ -78,8 +83,8 @@ export async function startCrawlServer(setup: { configPath: string; env: Record<
   return { server, url: `${match[1]}://127.0.0.1:${match[2]}` };
 }
 
-export function startClients(url: string, token: string, count: number): Proc[] {
-  return Array.from({ length: count }, (_, i) => startClient(url, token, `volunteer-${i + 1}`));
+export function startClients(url: string, token: string, count: number, prefix = "volunteer"): Proc[] {
+  return Array.from({ length: count }, (_, i) => startClient(url, token, `${prefix}-${i + 1}`));
 }
 
 export async function status(url: string): Promise<any> {

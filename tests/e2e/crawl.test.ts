@@ -19,7 +19,7 @@ async function expectOracleEqual(setup: CrawlSetup, days: string[]) {
 
 describe("two clients crawl two days", () => {
   let setup: CrawlSetup;
-  afterAll(async () => setup?.cleanup());
+  afterAll(async () => setup?.cleanup(), 60_000);
 
   test("day 1: the database equals the oracle and the server exits 0 with a summary", async () => {
     setup = await setUpCrawl({ seed: 101, day: DAY1 });

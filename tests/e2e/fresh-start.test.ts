@@ -35,7 +35,7 @@ describe("a fresh checkout", () => {
   afterAll(async () => {
     for (const cleanup of cleanups) cleanup();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("bun run server writes a config, starts the embedded database, migrates, makes partitions; SIGTERM stops both; a restart reuses the data", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wotc-fresh-"));

@@ -88,7 +88,7 @@ test("10,000 fuzzed messages from several sockets: server stays up, memory bound
     ranges: SMALL_RANGES,
     sim: { keys: [KEY, "fuzz-key"] },
     keys: [
-      { applicationId: KEY, rps: 40, clients: ["good"] },
+      { applicationId: KEY, rps: 40, clients: ["good-volunteer"] }, // keys follow the token, not the name a client sends
       // 1 request/s keeps each fuzz socket at 5 batches in flight, so none is leased more later
       { applicationId: "fuzz-key", rps: 1, clients: ["*"] },
     ],
@@ -158,10 +158,10 @@ test("10,000 fuzzed messages from several sockets: server stays up, memory bound
 
     expect(await server.exited).toBe(0);
     expect(await client.exited).toBe(0);
-    const refused = admin.hub.invalidMessages + admin.run.counters.refusedResults;
+    const refused = admin.hub.invalidMessages + admin.errors.refusedResults;
     console.log(
       `fuzz: ${sent} messages over ${connections} connections (${dropped} dropped for strikes), ${errors} error replies, ` +
-        `server counted ${refused} (invalid ${admin.hub.invalidMessages}, refused results ${admin.run.counters.refusedResults}); ` +
+        `server counted ${refused} (invalid ${admin.hub.invalidMessages}, refused results ${admin.errors.refusedResults}); ` +
         `server RSS ${baseline.toFixed(0)} MiB at start, peak ${peak.toFixed(0)} MiB; run finished ${((Date.now() - fuzzEnded) / 1000).toFixed(1)} s after the fuzz`,
     );
     // Every message the server counted was answered with an error, and nearly every message sent was

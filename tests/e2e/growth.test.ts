@@ -5,7 +5,7 @@
  * rows are indexed into the Elasticsearch test server.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { World } from "../support/wg-sim/model";
 import { playerRowsIn } from "../support/wg-sim/model";
@@ -56,16 +56,21 @@ beforeAll(async () => {
     growth: { margin: 2_000, step: 35_000 },
     elasticsearch: [{ name: "es-test", url: es.url }],
   };
+  // As an operator may keep it: readable by its owner only (it holds the keys), linked from where the server looks
   configPath = fixture.configPath;
-  await Bun.write(configPath, JSON.stringify(originalConfig, null, 2));
+  await mkdir(join(fixture.dir, "managed"));
+  await rm(configPath, { force: true });
+  await Bun.write(join(fixture.dir, "managed", "server.json"), JSON.stringify(originalConfig, null, 2));
+  await chmod(join(fixture.dir, "managed", "server.json"), 0o600);
+  await symlink(join(fixture.dir, "managed", "server.json"), configPath);
   env = { DATABASE_URL: db.url };
   token = await addToken(configPath, "volunteer", env);
-});
+}, 60_000);
 afterAll(async () => {
   await sim?.stop();
   await es?.stop();
   await db?.drop();
-});
+}, 60_000);
 
 async function crawl(date: string): Promise<Proc> {
   const server = startServer(configPath, ["--date", date], env);
@@ -96,6 +101,9 @@ describe("range growth and the Elasticsearch sync after each run", () => {
     const written = JSON.parse(await readFile(configPath, "utf8"));
     expect(written).toEqual({ ...originalConfig, ranges: { ...ranges, xbox: { min: 5_000, max: 60_000 } } });
     expect(Object.keys(written)).toEqual(Object.keys(originalConfig));
+    // Still the operator's link to a file only its owner can read
+    expect((await lstat(configPath)).isSymbolicLink()).toBe(true);
+    expect((await stat(configPath)).mode & 0o777).toBe(0o600);
 
     const { total, diff } = await expectDayIndexed(DAY1);
     const players = await count(db.sql`select count(*)::int as n from players`);

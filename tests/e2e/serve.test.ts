@@ -12,7 +12,7 @@ import { startClient, startServer } from "../support/processes";
 import { DAY1, DAY2, SMALL_RANGES, setUpCrawl, status, type CrawlSetup } from "./crawl-support";
 
 let setup: CrawlSetup;
-afterAll(async () => setup?.cleanup());
+afterAll(async () => setup?.cleanup(), 60_000);
 
 test("a client stays connected after run 1, is told to wait and why, and works run 2 when it starts", async () => {
   setup = await setUpCrawl({ seed: 808, day: DAY1 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { connectDatabase } from "../../server/src/db/connect.ts";
 
 const dataDir = await mkdtemp(join(tmpdir(), "wotc-connect-"));
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(() => rm(dataDir, { recursive: true, force: true }), 60_000);
 
 test("a DATABASE_URL pointing nowhere fails at once with the host, port and reason", async () => {
   const started = performance.now();

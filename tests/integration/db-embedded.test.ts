@@ -17,7 +17,7 @@ afterAll(async () => {
     } catch {}
   }
   await rm(root, { recursive: true, force: true });
-});
+}, 60_000);
 
 const postmasterPid = (dataDir: string) => Number(readFileSync(join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
 const alive = (pid: number) => {

@@ -12,8 +12,8 @@ import { createTestDatabase, testChunk, type TestDatabase } from "../support/db.
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-});
-afterAll(() => db.drop());
+}, 60_000);
+afterAll(() => db.drop(), 60_000);
 
 const ranges = { xbox: { min: 5000, max: 15_500_000 }, ps: { min: 1_073_740_000, max: 1_085_000_000 } };
 
@@ -81,11 +81,18 @@ test("the summary counts ids queried, players found, new and active players, bat
     ps: { idsQueried: 100, playersFound: 1, newPlayers: 2, activePlayers: 2, battlesPlayed: 3, maxAccountId: 1_073_740_001 },
   });
 
-  await addRunErrors(db.sql, day2, 2);
-  await finishRun(db.sql, day2, { errors: 1, summary });
-  const [run] = await db.sql`select state, errors, summary, finished_at from runs where run_date = ${day2}`;
-  expect(run).toMatchObject({ state: "complete", errors: 3, summary });
+  // errors are added as they happen, by kind, and a restart reads them back
+  await addRunErrors(db.sql, day2, { "refused results: too fast": 2 });
+  await addRunErrors(db.sql, day2, { "refused results: too fast": 1, "batches set aside as failed": 1 });
+  await finishRun(db.sql, day2, { summary });
+  const [run] = await db.sql`select state, errors, error_counts, summary, finished_at from runs where run_date = ${day2}`;
+  expect(run).toMatchObject({ state: "complete", errors: 4, error_counts: { "refused results: too fast": 3, "batches set aside as failed": 1 }, summary });
   expect(run!.finished_at).toBeInstanceOf(Date);
-  expect(await startOrResumeRun(db.sql, day2, ranges)).toMatchObject({ state: "complete", resumed: true, errors: 3 });
-  await expect(finishRun(db.sql, "2031-09-30", { errors: 0, summary })).rejects.toThrow("finishing run 2031-09-30: no such run");
+  expect(await startOrResumeRun(db.sql, day2, ranges)).toMatchObject({
+    state: "complete",
+    resumed: true,
+    errors: 4,
+    errorCounts: { "refused results: too fast": 3, "batches set aside as failed": 1 },
+  });
+  await expect(finishRun(db.sql, "2031-09-30", { summary })).rejects.toThrow("finishing run 2031-09-30: no such run");
 });

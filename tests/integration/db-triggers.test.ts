@@ -15,11 +15,11 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   await ensurePartitions(db.sql, DAY1); // DAY1 and DAY2
-});
-afterAll(() => db.drop());
+}, 60_000);
+afterAll(() => db.drop(), 60_000);
 beforeEach(async () => {
   await db.sql`truncate players, total_battles, diff_battles, run_batches`;
-});
+}, 60_000);
 
 const counters = (table: "total_battles" | "diff_battles", date: string) =>
   db.sql
@@ -170,4 +170,35 @@ test("a manual update that leaves battles alone writes no total or diff row", as
   });
   expect(await counters("total_battles", DAY2)).toEqual([]);
   expect(await counters("diff_battles", DAY2)).toEqual([]);
+});
+
+describe("counters and times never move back", () => {
+  test("a chunk that lowers a known player's battles or wins is refused whole, naming the accounts, and writes nothing", async () => {
+    await ingestChunk(db.sql, testChunk(DAY1, [{ id: 1, battles: 50, wins: 20 }, { id: 2, battles: 50, wins: 20 }, { id: 3, battles: 50 }]));
+    const lower = testChunk(DAY2, [{ id: 1, battles: 43, wins: 20 }, { id: 2, battles: 51, wins: 19 }, { id: 3, battles: 60 }]);
+    const error = await ingestChunk(db.sql, lower).catch((e) => e);
+    expect(error.code).toBe("WT001");
+    expect(error.detail.split(",").map(Number).sort()).toEqual([1, 2]);
+    expect(await counters("total_battles", DAY2)).toEqual([]);
+    expect((await db.sql`select battles from players order by account_id`).map((r) => r.battles)).toEqual([50, 50, 50]);
+  });
+
+  test("an updated_at that moves back is refused too", async () => {
+    await ingestChunk(db.sql, testChunk(DAY1, [{ id: 4, battles: 50 }]));
+    const chunk = testChunk(DAY2, [{ id: 4, battles: 51 }]);
+    chunk.players.updatedAt[0] = 1_600_000_000; // before the stored 1_700_000_100
+    expect((await ingestChunk(db.sql, chunk).catch((e) => e)).code).toBe("WT001");
+  });
+
+  test("with wotc.repair on, the triggers write nothing: the repair writes the day's rows itself", async () => {
+    await ingestChunk(db.sql, testChunk(DAY1, [{ id: 5, battles: 50 }]));
+    await db.sql.begin(async (tx) => {
+      await tx`select set_config('wotc.run_date', ${DAY2}, true), set_config('wotc.repair', 'on', true)`;
+      await tx`update players set battles = 40 where account_id = 5`;
+      await tx`insert into players (account_id, nickname, console, created_at, updated_at, battles, spotted, wins, damage_dealt, frags, dropped_capture_points, last_api_pull, first_seen, last_changed)
+               values (6, 'x', 'xbox', now(), now(), 1, 0, 0, 0, 0, 0, now(), ${DAY2}, ${DAY2})`;
+    });
+    expect(await counters("total_battles", DAY2)).toEqual([]);
+    expect(await counters("diff_battles", DAY2)).toEqual([]);
+  });
 });

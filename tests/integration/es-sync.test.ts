@@ -30,16 +30,16 @@ beforeAll(async () => {
   await ingestChunk(db.sql, testChunk(DAY1, day1));
   const day2 = day1.map((p, i) => (i % 3 === 0 ? { ...p, battles: p.battles! + 5, wins: 9 } : p));
   await ingestChunk(db.sql, testChunk(DAY2, day2));
-});
+}, 60_000);
 afterAll(async () => {
   await es?.stop();
   await db?.drop();
-});
+}, 60_000);
 beforeEach(async () => {
   await es?.stop();
   es = startEsTestServer();
   dataDir = await mkdtemp(join(tmpdir(), "wotc-es-sync-"));
-});
+}, 60_000);
 
 function cluster(overrides: Partial<ElasticCluster> = {}): ElasticCluster {
   return {

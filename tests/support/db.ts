@@ -11,7 +11,7 @@ export interface TestDatabase {
   name: string;
   url: string;
   sql: postgres.Sql;
-  /** Closes sql and drops the database (kept when WOTC_TEST_KEEP_DB=1). */
+  /** Closes sql and drops the database and the roles named after it (`<name>_writer`, ...); kept when WOTC_TEST_KEEP_DB=1. */
   drop(): Promise<void>;
 }
 
@@ -43,6 +43,10 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       const admin = openClient(adminUrl, { max: 1 });
       try {
         await admin.unsafe(`drop database if exists ${name} with (force)`);
+        // Roles are cluster-wide: the server's writer and readers, and readers a test made, go with the database.
+        for (const { rolname } of await admin`select rolname from pg_roles where rolname like ${`${name}\\_%`} order by rolname desc`) {
+          await admin.unsafe(`drop role if exists "${rolname}"`);
+        }
       } finally {
         await admin.end();
       }

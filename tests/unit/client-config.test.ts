@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { nameFromHostname, parseArgs } from "../../client/src/config";
 
-const run = (...argv: string[]) => parseArgs(argv, "my-box");
+const run = (...argv: string[]) => parseArgs(argv, "my-box", { env: {} });
 
 describe("client flags", () => {
   test("--server and --token, name defaults to the hostname", () => {
@@ -24,7 +24,8 @@ describe("client flags", () => {
 
   const errors: [string[], string][] = [
     [["--token", "t"], "--server is required"],
-    [["--server", "http://h"], "--token is required"],
+    [["--server", "http://h"], "--token is required (or --token-file FILE, or the WOTC_TOKEN environment variable)"],
+    [["--server", "http://h", "--token", "t", "--token-file", "/f"], "give --token or --token-file, not both"],
     [["--server", "http://h", "--token"], "--token needs a value"],
     [["--server", "http://h", "--token", ""], "--token is empty"],
     [["--server", "nonsense", "--token", "t"], '--server: "nonsense" is not a URL'],
@@ -40,6 +41,23 @@ describe("client flags", () => {
     });
   }
 
+  test("the token from a file (so it is not in the process list) or from WOTC_TOKEN; a flag wins over the environment", () => {
+    const files: Record<string, string> = { "/etc/wotc/token": "-starts-with-a-dash\n", "/empty": " \n", "/two": "a b\n" };
+    const readFile = (path: string) => {
+      if (!(path in files)) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+      return files[path]!;
+    };
+    const parse = (env: Record<string, string>, ...argv: string[]) => parseArgs(["--server", "http://h", ...argv], "my-box", { env, readFile });
+    expect(parse({}, "--token-file", "/etc/wotc/token")).toMatchObject({ args: { token: "-starts-with-a-dash" } });
+    expect(parse({ WOTC_TOKEN: " from-env\n" })).toMatchObject({ args: { token: "from-env" } });
+    expect(parse({ WOTC_TOKEN: "from-env" }, "--token", "from-flag")).toMatchObject({ args: { token: "from-flag" } });
+    expect(parse({ WOTC_TOKEN: "from-env" }, "--token-file", "/etc/wotc/token")).toMatchObject({ args: { token: "-starts-with-a-dash" } });
+    expect(() => parse({}, "--token-file", "/missing")).toThrow("--token-file: cannot read /missing: ENOENT");
+    expect(() => parse({}, "--token-file", "/empty")).toThrow("--token-file: /empty is empty");
+    expect(() => parse({}, "--token-file", "/two")).toThrow("--token-file: /two should hold the token alone, on one line");
+    expect(() => parse({ WOTC_TOKEN: "  " })).toThrow("--token is required");
+  });
+
   test("a hostname with characters the server rejects is made safe", () => {
     expect(nameFromHostname("Jane's Laptop (2)")).toBe("Jane-s-Laptop--2-");
     expect(nameFromHostname("")).toBe("client");
@@ -53,6 +71,10 @@ describe("bun client/src/main.ts", () => {
     expect(proc.exitCode).toBe(2);
     const stderr = proc.stderr.toString();
     expect(stderr).toContain("--token is required");
+    for (const argv of [["--server", "http://h", "--token-file", "/nonexistent/token"], ["--server", "https://h", "--token", "t", "--ca", "/nonexistent/ca.pem"]]) {
+      const unreadable = Bun.spawnSync(["bun", "client/src/main.ts", ...argv], { cwd: `${import.meta.dir}/../..` });
+      expect([unreadable.exitCode, unreadable.stderr.toString()]).toEqual([2, expect.stringContaining(`cannot read /nonexistent/`)]);
+    }
     expect(stderr).toContain("usage: wotc-client --server URL --token TOKEN [--name NAME]");
   });
 

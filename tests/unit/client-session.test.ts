@@ -142,7 +142,7 @@ function tracker(script: Script) {
 }
 afterEach(() => {
   for (const server of servers.splice(0)) server.server.stop(true);
-});
+}, 60_000);
 
 function options(server: FakeTracker, log: Logger, extra: Partial<RunClientOptions> = {}): RunClientOptions {
   return {

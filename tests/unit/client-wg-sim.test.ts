@@ -19,7 +19,7 @@ let sim: RunningSimulator | null = null;
 afterEach(async () => {
   await sim?.stop();
   sim = null;
-});
+}, 60_000);
 
 function worker(sim: RunningSimulator, rps: number | null, inFlight: number, overrides: Partial<WgSettings> = {}) {
   const counters = new ClientCounters();

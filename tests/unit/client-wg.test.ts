@@ -3,6 +3,7 @@ import { WG_FIELDS } from "@wotc/schema/player";
 import { RateLimiter } from "../../client/src/rate-limiter";
 import { ClientCounters } from "../../client/src/stats";
 import { WgCaller, type WgSettings } from "../../client/src/wg";
+import { redactApplicationIds } from "@wotc/schema/wg";
 
 /** One scripted answer of the stub WG API. */
 type Reply = { status?: number; body: string; delayMs?: number; contentType?: string };
@@ -18,8 +19,8 @@ function player(id: number, battles = 10) {
   };
 }
 const ok = (data: Record<string, unknown>): Reply => ({ body: JSON.stringify({ status: "ok", meta: { count: Object.keys(data).length }, data }) });
-const wgError = (code: number, message: string, field: string | null = null): Reply => ({
-  body: JSON.stringify({ status: "error", error: { code, message, field, value: null } }),
+const wgError = (code: number, message: string, field: string | null = null, value: string | null = null): Reply => ({
+  body: JSON.stringify({ status: "error", error: { code, message, field, value } }),
 });
 const IDS = [5000, 5001, 5002];
 const GOOD = ok({ 5000: player(5000), 5001: null, 5002: player(5002) });
@@ -47,12 +48,12 @@ class StubWg {
 }
 
 let wg: StubWg;
-beforeAll(() => (wg = new StubWg()));
-afterAll(() => wg.stop());
+beforeAll(() => (wg = new StubWg()), 60_000);
+afterAll(() => wg.stop(), 60_000);
 beforeEach(() => {
   wg.replies = [];
   wg.urls = [];
-});
+}, 60_000);
 
 function caller(overrides: Partial<WgSettings> = {}, limiter = new RateLimiter(null, 10)) {
   const counters = new ClientCounters();
@@ -151,6 +152,25 @@ describe("WG caller", () => {
     expect(wg.urls.length).toBe(1);
   });
 
+  test("WG's INVALID_APPLICATION_ID echoes the key: the reason (logged, sent to the server) does not", async () => {
+    const key = "0123456789abcdef0123456789abcdef";
+    wg.replies = [wgError(407, "INVALID_APPLICATION_ID", "application_id", key)];
+    const outcome = await caller({ applicationId: key }).wg.fetchAccounts(IDS);
+    expect(outcome).toEqual({ kind: "failed", reason: "WG error 407 INVALID_APPLICATION_ID (field application_id)", attempts: 1 });
+  });
+
+  test("a key in any other reason (a message quoting the URL) is replaced", async () => {
+    const key = "fedcba9876543210fedcba9876543210";
+    wg.replies = [{ status: 400, body: "bad" }];
+    const api = caller({ applicationId: key, apiBase: `${wg.apiBase}${key}/` });
+    const outcome = await api.wg.fetchAccounts(IDS);
+    expect(outcome.kind).toBe("failed");
+    if (outcome.kind === "failed") {
+      expect(outcome.reason).not.toContain(key);
+      expect(outcome.reason).toContain("<application_id>");
+    }
+  });
+
   test("an HTTP 404 (wrong apiBase) fails at once and names the endpoint", async () => {
     wg.replies = [{ status: 404, body: "not found" }];
     const outcome = await caller().wg.fetchAccounts(IDS);
@@ -194,4 +214,10 @@ describe("WG caller", () => {
     setTimeout(() => controller.abort(new Error("session ended")), 50);
     await expect(pending).rejects.toThrow("session ended");
   });
+});
+
+test("redaction replaces every form of a real key and leaves short test keys readable", () => {
+  const key = "0123456789abcdef0123456789abcdef";
+  expect(redactApplicationIds(`?application_id=${key}&x=1 and ${key}`, [key, "k"])).toBe("?application_id=<application_id>&x=1 and <application_id>");
+  expect(redactApplicationIds("keep the k in kept", ["k"])).toBe("keep the k in kept");
 });

@@ -1,10 +1,11 @@
 /** Range growth: which platforms grow, and the config file as the operator finds it afterwards. */
 import { describe, expect, test } from "bun:test";
-import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../server/src/config";
 import { describeGrowth, growRanges, planGrowth } from "../../server/src/growth";
+import { ROOT } from "../support/processes";
 
 const ranges = { xbox: { min: 5_000, max: 15_500_000 }, ps: { min: 1_073_740_000, max: 1_085_000_000 } };
 const defaults = { margin: 50_000, step: 200_000 };
@@ -88,5 +89,65 @@ describe("growRanges", () => {
     expect(await readFile(path, "utf8")).toBe("{ broken");
     expect(config.ranges.xbox.max).toBe(15_500_000);
     expect(describeGrowth(report)).toStartWith("range growth: ERROR: ");
+  });
+});
+
+describe("the rewritten config stays what the operator made it", () => {
+  test("its mode: a 0600 config (keys, admin token, database password) does not become readable by others", async () => {
+    const path = await writeOperatorConfig();
+    await chmod(path, 0o600);
+    const { config } = await loadConfig(path);
+    await growRanges(path, config, { xbox: 15_480_000, ps: null });
+    expect(JSON.parse(await readFile(path, "utf8")).ranges.xbox.max).toBe(15_600_000);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  test("a symlinked config stays a link; the file it points to is rewritten, next to itself", async () => {
+    const path = await writeOperatorConfig();
+    const dir = join(path, "..");
+    const managed = join(dir, "managed");
+    await mkdir(managed);
+    const target = join(managed, "server.json");
+    await writeFile(target, await readFile(path));
+    await chmod(target, 0o640);
+    const link = join(dir, "link.json");
+    await symlink(target, link);
+    const { config } = await loadConfig(link);
+    await growRanges(link, config, { xbox: 15_480_000, ps: null });
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe(target);
+    expect(JSON.parse(await readFile(target, "utf8")).ranges.xbox.max).toBe(15_600_000);
+    expect((await stat(target)).mode & 0o777).toBe(0o640);
+    expect(await readdir(managed)).toEqual(["server.json"]);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("its owner, when the server runs as root and the config belongs to another user", async () => {
+    const path = await writeOperatorConfig();
+    await chown(path, 4321, 4322);
+    const { config } = await loadConfig(path);
+    await growRanges(path, config, { xbox: 15_480_000, ps: null });
+    const info = await stat(path);
+    expect([info.uid, info.gid]).toEqual([4321, 4322]);
+    expect(JSON.parse(await readFile(path, "utf8")).ranges.xbox.max).toBe(15_600_000);
+  });
+
+  const strace = Bun.which("strace");
+  test.skipIf(!strace || process.platform !== "linux")("the new file and its directory are fsynced before and after the rename (seen with strace)", async () => {
+    const path = await writeOperatorConfig();
+    const script = `
+      import { loadConfig } from "${join(ROOT, "server/src/config.ts")}";
+      import { growRanges } from "${join(ROOT, "server/src/growth.ts")}";
+      const { config } = await loadConfig(${JSON.stringify(path)});
+      const report = await growRanges(${JSON.stringify(path)}, config, { xbox: 15_480_000, ps: null });
+      if (report.error) throw new Error(report.error);`;
+    const proc = Bun.spawn([strace!, "-f", "-y", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2", "bun", "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const [trace, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(0);
+    const dir = join(path, "..");
+    const calls = trace.split("\n").filter((line) => line.includes(dir));
+    const fileSync = calls.findIndex((line) => /f(data)?sync\(\d+<[^>]*\.tmp>\)/.test(line));
+    const rename = calls.findIndex((line) => /rename/.test(line) && line.includes("server.json"));
+    const dirSync = calls.findIndex((line, i) => i > rename && new RegExp(`f(data)?sync\\(\\d+<${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}>\\)`).test(line));
+    expect([fileSync >= 0, rename > fileSync, dirSync > rename]).toEqual([true, true, true]);
   });
 });

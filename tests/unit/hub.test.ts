@@ -5,46 +5,11 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { ServerConfig } from "@wotc/schema/config";
-import type { ServerMessage } from "@wotc/schema/wire/messages";
 import { ClientHub } from "../../server/src/ws/hub";
-import { Crawl, type ChunkSink } from "../../server/src/crawl/crawl";
-import { LeaseBook } from "../../server/src/plan/lease-book";
-import { WorkPlan } from "../../server/src/plan/work-plan";
-import type { IngestChunk } from "../../server/src/db/messages";
+import { crawling, fakeClient as fake, testConfig } from "../support/crawl-harness";
 
-function config(overrides: Record<string, unknown> = {}) {
-  return v.parse(ServerConfig, {
-    server: { extraInFlight: 2, chunkRows: 1, ...overrides },
-    wg: {
-      keys: [
-        { applicationId: "shared", rps: 20, clients: ["*"] },
-        { applicationId: "own", rps: 10, clients: ["special"] },
-      ],
-    },
-    ranges: { xbox: { min: 5000, max: 7000 }, ps: { min: 1_073_740_000, max: 1_073_742_000 } },
-  });
-}
-
-function fakeClient(hub: ClientHub, name: string, address = "192.0.2.1") {
-  const received: ServerMessage[] = [];
-  let closed: string | undefined;
-  const session = hub.open(
-    { name, tokenName: name, address },
-    { send: (text) => received.push(JSON.parse(text)), close: (_code, reason) => (closed = reason) },
-  )!;
-  return { session, received, closed: () => closed, rates: () => received.filter((m) => m.type === "rate") };
-}
-
-class HeldSink implements ChunkSink {
-  readonly chunks: IngestChunk[] = [];
-  get pending() {
-    return this.chunks.length;
-  }
-  submit(chunk: IngestChunk) {
-    this.chunks.push(chunk);
-    return this.chunks.length;
-  }
-}
+const config = (server: Record<string, unknown> = {}) => testConfig({ server });
+const fakeClient = (hub: ClientHub, name: string, address?: string) => fake(hub, name, { trust: "operator", address });
 
 describe("rate shares", () => {
   test("clients holding one key split its rate, and are re-told when one joins or leaves", () => {
@@ -107,7 +72,7 @@ describe("rate shares", () => {
     expect(clients.map((c) => { const m = c.rates().at(-1)!; return m.type === "rate" && m.rps; })).toEqual([2 / 3, 2 / 3, 2 / 3]);
   });
 
-  test("a client no key covers is refused", () => {
+  test("a client no key covers is refused: keys follow the token, never the name the client sends", () => {
     const hub = new ClientHub(
       v.parse(ServerConfig, {
         wg: { keys: [{ applicationId: "k", rps: 5, clients: ["alice"] }] },
@@ -116,27 +81,15 @@ describe("rate shares", () => {
       () => {},
     );
     let reason = "";
-    const session = hub.open({ name: "bob", tokenName: "bob", address: "192.0.2.9" }, { send: () => {}, close: (_c, r) => (reason = r) });
+    const session = hub.open({ name: "alice", tokenName: "bob", address: "192.0.2.9" }, { send: () => {}, close: (_c, r) => (reason = r) });
     expect(session).toBeUndefined();
     expect(reason).toContain("no WG key");
   });
 });
 
-/** A hub with a crawl over a fresh lease book, writing into a sink that never commits by itself. */
-function crawling(overrides: Record<string, unknown> = {}) {
-  const cfg = config(overrides);
-  const hub = new ClientHub(cfg, () => {});
-  const book = new LeaseBook(new WorkPlan(cfg.ranges), []);
-  const crawl = new Crawl("2026-01-01", book, hub, cfg, () => {});
-  const sink = new HeldSink();
-  crawl.connect(sink);
-  hub.setWork(crawl);
-  return { hub, book, crawl, sink };
-}
-
 describe("leasing", () => {
   test("a client gets rate + extra batches, and a result frees room for the next", () => {
-    const { hub, book, crawl, sink } = crawling();
+    const { hub, book } = crawling(config());
     const a = fakeClient(hub, "a");
     const work = a.received.filter((m) => m.type === "work").flatMap((m) => (m.type === "work" ? m.batches : []));
     expect(work).toHaveLength(22);
@@ -144,10 +97,13 @@ describe("leasing", () => {
     hub.message(a.session, JSON.stringify({ type: "result", id: first.id, rows: [] }));
     expect(book.heldBy(a.session.id)).toBe(22);
     expect(book.state(first.id)).toBe("writing");
+    // a second answer to the same batch is refused
+    hub.message(a.session, JSON.stringify({ type: "result", id: first.id, rows: [] }));
+    expect(a.received.at(-1)).toEqual({ type: "error", message: `batch ${first.id} was already answered` });
   });
 
   test("while the database is behind, leasing stops and the client is told why; it resumes on commit", () => {
-    const { hub, book, crawl, sink } = crawling({ maxQueuedBatches: 3 });
+    const { hub, book, sink, commit } = crawling(config({ maxQueuedBatches: 3 }));
     const a = fakeClient(hub, "a");
     const leased = a.received.flatMap((m) => (m.type === "work" ? m.batches : []));
     // chunkRows is 1: each result with one row becomes a chunk of its own
@@ -157,22 +113,20 @@ describe("leasing", () => {
     const before = book.counts.leased;
     leased.slice(3, 6).forEach(answer);
     expect(book.counts.writing).toBe(6);
-    expect(sink.chunks).toHaveLength(6);
+    expect(sink.jobs).toHaveLength(6);
     expect(book.counts.leased).toBe(before - 3); // nothing new leased while 3+ batches wait for the database
-    crawl.poolEvents.committed(1, { rows: 0, batches: 1, ms: 1 });
-    crawl.poolEvents.committed(2, { rows: 0, batches: 1, ms: 1 });
-    crawl.poolEvents.committed(3, { rows: 0, batches: 1, ms: 1 });
-    crawl.poolEvents.committed(4, { rows: 0, batches: 1, ms: 1 });
+    for (const n of [1, 2, 3, 4]) commit(n);
     expect(book.counts.leased).toBe(22); // refilled once the queue drained below the limit
   });
 
   test("a database that cannot write pauses leasing, says so, and resumes when a chunk commits", () => {
-    const { hub, book, crawl, sink } = crawling();
+    const { hub, crawl, commit, sink } = crawling(config());
     crawl.poolEvents.retrying(1, 1, "connection refused (ECONNREFUSED)");
     const b = fakeClient(hub, "b");
     expect(b.received.filter((m) => m.type === "work")).toHaveLength(0);
     expect(b.received).toContainEqual({ type: "wait", reason: "the database is unavailable (connection refused (ECONNREFUSED)); waiting for it" });
-    crawl.poolEvents.committed(1, { rows: 0, batches: 0, ms: 1 });
+    sink.submit({ runDate: "2026-01-01", batches: [], players: { accountId: [], nickname: [], console: [], createdAt: [], lastBattleTime: [], updatedAt: [], battles: [], spotted: [], wins: [], damageDealt: [], frags: [], droppedCapturePoints: [] } });
+    commit(1);
     expect(b.received.filter((m) => m.type === "work")).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { PLAYER_FIELDS, type PlayerRow } from "@wotc/schema/player";
-import { unstorableField } from "@wotc/schema/player-code";
+import { rowAt, unstorableField } from "@wotc/schema/player-code";
 import { ClientMessage } from "@wotc/schema/wire/messages";
 import { ChunkBuilder } from "../../server/src/crawl/chunk-builder";
 import { uniqueSortedPlayers } from "../../server/src/db/queries/ingest-chunk";
@@ -35,6 +35,8 @@ const OldResult = v.strictObject({
   id: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 31)),
   rows: v.pipe(v.array(OldPlayerRow), v.maxLength(100)),
 });
+
+const PROVENANCE = { answeredBy: "alice", checkState: null, checkedBy: null, answerHash: null };
 
 const GOOD: PlayerRow = [1_073_745_210, "SampleTanker-p", 1_420_070_400, 1_600_000_000, 1_600_000_400, 1234, 900, 640, 1_500_000, 1100, 700];
 
@@ -114,24 +116,26 @@ describe("what PostgreSQL can store", () => {
 
 describe("the chunk columns", () => {
   test("the builder copies each row position into its field's column, and the platform from the nickname", () => {
-    const builder = new ChunkBuilder("2026-11-27", 10);
+    const builder = new ChunkBuilder<string>("2026-11-27", 10);
     const xbox: PlayerRow = [GOOD[0] + 1, "Other-x", ...(GOOD.slice(2) as number[])] as PlayerRow;
     const unsuffixed: PlayerRow = [GOOD[0] + 2, "NoSuffix", ...(GOOD.slice(2) as number[])] as PlayerRow;
-    builder.add({ id: 3, platform: "ps", start: GOOD[0], end: GOOD[0] + 100 }, [GOOD, xbox, unsuffixed]);
+    builder.add({ id: 3, platform: "ps", start: GOOD[0], end: GOOD[0] + 100 }, [GOOD, xbox, unsuffixed], PROVENANCE, "meta");
     const built = builder.take()!;
     PLAYER_FIELDS.forEach((field, position) => {
       expect(built.chunk.players[field.name]).toEqual([GOOD, xbox, unsuffixed].map((row) => row[position]) as never);
     });
     expect(built.chunk.players.console).toEqual(["ps", "xbox", "ps"]);
-    expect(built.chunk.batches).toEqual([{ platform: "ps", start: GOOD[0], end: GOOD[0] + 100, found: 3, maxAccountId: GOOD[0] + 2 }]);
-    expect(built.batchIds).toEqual([3]);
+    expect(built.chunk.batches).toEqual([{ platform: "ps", start: GOOD[0], end: GOOD[0] + 100, found: 3, maxAccountId: GOOD[0] + 2, ...PROVENANCE }]);
+    expect(built.entries).toEqual([{ batchId: 3, meta: "meta" }]);
+    // and back: each row as it was sent
+    expect([0, 1, 2].map((i) => rowAt(built.chunk.players, i))).toEqual([GOOD, xbox, unsuffixed]);
   });
 
   test("dedupe/sort keeps every column of the last row per account, in account order", () => {
-    const builder = new ChunkBuilder("2026-11-27", 10);
+    const builder = new ChunkBuilder<null>("2026-11-27", 10);
     const later = (id: number, battles: number): PlayerRow => [id, `p${id}-x`, 1, 2, 3, battles, 5, 6, 7, 8, 9];
-    builder.add({ id: 1, platform: "xbox", start: 5000, end: 5100 }, [later(5002, 10), later(5001, 20)]);
-    builder.add({ id: 2, platform: "xbox", start: 5000, end: 5100 }, [later(5002, 30)]);
+    builder.add({ id: 1, platform: "xbox", start: 5000, end: 5100 }, [later(5002, 10), later(5001, 20)], PROVENANCE, null);
+    builder.add({ id: 2, platform: "xbox", start: 5000, end: 5100 }, [later(5002, 30)], PROVENANCE, null);
     const columns = uniqueSortedPlayers(builder.take()!.chunk.players);
     expect(columns.accountId).toEqual([5001, 5002]);
     expect(columns.battles).toEqual([20, 30]);

@@ -30,8 +30,8 @@ describe("account/info", () => {
   let sim: RunningSimulator;
   beforeAll(() => {
     sim = startSimulator({ seed: 7, day: "2026-01-03", keys: [KEY, { applicationId: "limited-key", rps: 1 }] });
-  });
-  afterAll(() => sim.stop());
+  }, 60_000);
+  afterAll(() => sim.stop(), 60_000);
 
   test("the base URL ends in /wotx/ and the CLI-visible key list is the configured one", () => {
     expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/wotx\/$/);

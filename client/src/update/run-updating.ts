@@ -1,9 +1,10 @@
 /**
  * The client's run with self-update around it: check at start (and update
- * before registering), check again after every registration and whenever the
- * server announces a build; a verified build stops the run (its batches go
- * back to the server), replaces this executable and takes over. Running from
- * source there is nothing to replace, and the client says so once.
+ * before registering), check again after every registration, whenever the
+ * server announces a build, and when the server refuses this version as too
+ * old; a verified build stops the run (its batches go back to the server),
+ * replaces this executable and takes over. Running from source there is
+ * nothing to replace, and the client says so once.
  */
 import type { ClientArgs } from "../config";
 import { type ClientExit, runClient, type RunClientOptions } from "../client";
@@ -12,6 +13,7 @@ import { type CompiledBuild, compiledBuild, UPDATED_FROM_ENV } from "./build-inf
 import { tellPredecessorStarted } from "./handover";
 import { removeLeftovers } from "./install";
 import { SelfUpdater } from "./updater";
+import { targetOf } from "@wotc/schema/wire/client-manifest";
 
 export interface UpdatingRunOptions {
   /** With `fetch` when --ca is given: manifest and downloads trust the tracker's CA as registration does. */
@@ -30,7 +32,7 @@ export async function runUpdatingClient(options: UpdatingRunOptions): Promise<nu
   const build = options.build ?? compiledBuild();
   if (!build) {
     log.info("running from source: self-update is off (only the compiled client updates itself)");
-    return (await run({ ...args, signal, log })).code;
+    return (await run({ ...args, target: targetOf(process.platform, process.arch), signal, log })).code;
   }
 
   const from = process.env[UPDATED_FROM_ENV];
@@ -56,12 +58,20 @@ export async function runUpdatingClient(options: UpdatingRunOptions): Promise<nu
     const exit = await run({
       ...args,
       version: build.version,
+      target: build.target,
       log,
       signal: AbortSignal.any([signal, restart.signal]),
       onUpdate: (version) => look(`the server announced ${version}`),
       onRegistered: () => look("after registering"),
     });
-    if (signal.aborted || !restart.signal.aborted || exit.reason !== "stopped") {
+    if (exit.reason === "outdated" && !signal.aborted) {
+      // The server will not have this version: the update it distributes is the way in
+      const staged = await updater.check(`the server needs ${exit.minVersion} or newer`);
+      if (!staged) {
+        log.error(`update: no newer build to install from the server; download it by hand (see above)`);
+        return exit.code;
+      }
+    } else if (signal.aborted || !restart.signal.aborted || exit.reason !== "stopped") {
       await updater.discard();
       return exit.code;
     }

@@ -1,16 +1,20 @@
 /**
  * Runs a downloaded build once, before it replaces anything, and asks it what
- * it is. It must start, be the version the manifest promised, for this
- * target, and trust the same server key: a build trusting another key could
- * never verify the next manifest and would strand the volunteer on it.
+ * it is. It must start, be the version and sequence the manifest promised,
+ * for this target, and trust the same signing key: a build trusting another
+ * key could never verify the next manifest and would strand the volunteer on
+ * it. Only a build whose manifest was verified (signature, sequence,
+ * version) and whose bytes match its signed sha256 gets this far: nothing
+ * downloaded runs before that.
  */
-import { SELF_CHECK_ENV, type SelfDescription } from "./build-info";
+import { SELF_CHECK_ENV, SELF_CHECK_FORMAT, type SelfDescription } from "./build-info";
 import { UpdateRefused } from "./errors";
 
 export interface CandidateExpectation {
   version: string;
   target: string;
   keyId: string;
+  sequence: number;
 }
 
 export type CheckCandidate = (path: string, expected: CandidateExpectation) => Promise<void>;
@@ -19,7 +23,7 @@ export const checkCandidate: CheckCandidate = async (path, expected) => {
   let child;
   try {
     child = Bun.spawn([path], {
-      env: { ...childEnvironment(), [SELF_CHECK_ENV]: "1" },
+      env: { ...childEnvironment(), [SELF_CHECK_ENV]: SELF_CHECK_FORMAT },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -44,6 +48,7 @@ export const checkCandidate: CheckCandidate = async (path, expected) => {
   if (self.keyId !== expected.keyId) {
     throw new UpdateRefused(`the new build trusts key ${self.keyId}, not the key ${expected.keyId} that signs this server's manifests; it could never update again`);
   }
+  if (self.sequence !== expected.sequence) throw new UpdateRefused(`the new build says it is sequence ${self.sequence}, the manifest says ${expected.sequence}`);
 };
 
 /** Our environment minus what belongs to this process only (its IPC channel, its own update markers). */

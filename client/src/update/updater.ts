@@ -4,6 +4,12 @@
  * then swaps it in and hands over to it. Every failure is logged and leaves
  * the running binary in place: a volunteer's client must never be bricked.
  *
+ * Nothing downloaded runs before the manifest passed every check that needs
+ * no download: its signature, a sequence not below this build's (nor below
+ * any manifest seen since), a version not below this build's. Then the
+ * download must match the signed size and sha256, and only then is it run,
+ * once, to describe itself (self-check.ts).
+ *
  * States: idle → checking → (staged → installing) → idle. A build refused
  * for its content is not fetched again by this process; one that failed to
  * start is recorded on disk and never tried again; a download that merely
@@ -17,7 +23,8 @@ import { downloadBuild } from "./download";
 import { UpdateFailed, UpdateRefused } from "./errors";
 import { handOver } from "./handover";
 import { replaceExecutable, restoreExecutable, stagingPath } from "./install";
-import type { ClientManifest } from "@wotc/schema/wire/client-manifest";
+import { type ClientManifest, MANIFEST_FORMAT_QUERY } from "@wotc/schema/wire/client-manifest";
+import { compareVersions } from "@wotc/schema/wire/client-version";
 import { RejectedBuilds } from "./rejected-builds";
 import { type CheckCandidate, checkCandidate } from "./self-check";
 import { verifyManifest } from "./verify";
@@ -50,6 +57,8 @@ export class SelfUpdater {
   private staged: StagedUpdate | undefined;
   private checking: Promise<StagedUpdate | undefined> | undefined;
   private ownSha: Promise<string> | undefined;
+  /** The highest sequence of a manifest that passed the checks: a server may not walk us back below it. */
+  private highestSequence = 0;
   private readonly refused = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly said = new Set<string>();
@@ -139,6 +148,12 @@ export class SelfUpdater {
     const { build, log } = this.deps;
     const manifest = await this.fetchManifest();
     if (!manifest) return undefined;
+    const older = this.olderThanUs(manifest);
+    if (older) {
+      this.once("error", `update: refused the server's manifest: ${older}; staying on ${build.version}`);
+      return undefined;
+    }
+    this.highestSequence = Math.max(this.highestSequence, manifest.sequence);
     const entry = manifest.targets[build.target];
     if (!entry) {
       this.once("info", `update: the server has no ${build.target} build of ${manifest.version}; staying on ${build.version}`);
@@ -146,6 +161,10 @@ export class SelfUpdater {
     }
     if (entry.sha256 === (await this.ownHash())) {
       this.once("info", `update: ${build.version} is the build the server distributes`);
+      return undefined;
+    }
+    if (manifest.sequence === build.sequence) {
+      this.once("error", `update: refused the server's manifest: it has this build's sequence ${build.sequence} but another ${build.target} file; staying on ${build.version}`);
       return undefined;
     }
     if (this.refused.has(entry.sha256) || (this.failures.get(entry.sha256) ?? 0) >= (this.deps.maxAttempts ?? 3)) return undefined;
@@ -171,7 +190,7 @@ export class SelfUpdater {
     }
     try {
       await chmod(path, 0o755);
-      await (this.deps.checkCandidate ?? checkCandidate)(path, { version: manifest.version, target: build.target, keyId: build.keyId });
+      await (this.deps.checkCandidate ?? checkCandidate)(path, { version: manifest.version, target: build.target, keyId: build.keyId, sequence: manifest.sequence });
     } catch (error) {
       await rm(path, { force: true }).catch(() => {});
       this.refused.add(entry.sha256);
@@ -180,7 +199,7 @@ export class SelfUpdater {
       return undefined;
     }
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-    log.info(`update: ${manifest.version} downloaded and verified (size, sha256, signature, self-check) in ${seconds} s`);
+    log.info(`update: ${manifest.version} downloaded and verified (signature, sequence, version, size, sha256, self-check) in ${seconds} s`);
     this.staged = { version: manifest.version, sha256: entry.sha256, size: entry.size, path, startedAt };
     this.state = "staged";
     return this.staged;
@@ -188,7 +207,7 @@ export class SelfUpdater {
 
   private async fetchManifest(): Promise<ClientManifest | undefined> {
     const { build, log } = this.deps;
-    const url = endpointUrl(this.deps.server, "/api/client/manifest");
+    const url = endpointUrl(this.deps.server, `/api/client/manifest?${MANIFEST_FORMAT_QUERY}`);
     let response: Response;
     let body: string;
     try {
@@ -213,6 +232,25 @@ export class SelfUpdater {
       this.once("error", `update: refused the server's manifest: ${why}; staying on ${build.version}`);
       return undefined;
     }
+  }
+
+  /** Why a validly signed manifest is still one to refuse: it would take this client back. */
+  private olderThanUs(manifest: ClientManifest): string | undefined {
+    const { build } = this.deps;
+    if (manifest.sequence < build.sequence) {
+      return `its sequence ${manifest.sequence} is older than this build's ${build.sequence} (an old manifest replayed?)`;
+    }
+    if (manifest.sequence < this.highestSequence) {
+      return `its sequence ${manifest.sequence} is older than the ${this.highestSequence} this client was served before (an old manifest replayed?)`;
+    }
+    let order: number;
+    try {
+      order = compareVersions(manifest.version, build.version);
+    } catch (error) {
+      return `cannot compare its version with this build's: ${describe(error)}`;
+    }
+    if (order < 0) return `it offers version ${manifest.version}, older than this build's ${build.version}`;
+    return undefined;
   }
 
   private noteFailure(manifest: ClientManifest, sha256: string, error: unknown): void {

@@ -1,4 +1,8 @@
-/** Checks a signed manifest against the public key built into this client. */
+/**
+ * Checks a signed manifest against the public key built into this client and
+ * reads it as format 2. Whether it is newer than this build is the
+ * updater's next question (updater.ts).
+ */
 import { createPublicKey, verify } from "node:crypto";
 import * as v from "valibot";
 import { UpdateRefused } from "./errors";
@@ -28,7 +32,10 @@ export function verifyManifest(body: unknown, publicKey: string): ClientManifest
     throw new UpdateRefused("the signed manifest is not JSON");
   }
   const parsed = v.safeParse(ClientManifest, json);
-  if (!parsed.success) throw new UpdateRefused(`the signed manifest is malformed (${describe(parsed.issues)})`);
+  if (!parsed.success) {
+    const legacy = json !== null && typeof json === "object" && !("format" in json);
+    throw new UpdateRefused(legacy ? "the signed manifest is in the legacy format, not format 2" : `the signed manifest is malformed (${describe(parsed.issues)})`);
+  }
   return parsed.output;
 }
 

@@ -5,10 +5,19 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ServerConfig } from "@wotc/schema/config";
-import { bearerToken, remoteAddress } from "../routes/auth";
-import { AddressFilter, isLoopback } from "./address-filter";
+import { remoteAddress } from "../routes/auth";
+import { viewerOf } from "../routes/viewer";
+import { AddressFilter } from "./address-filter";
 import { AddressLimits } from "./address-limits";
-import { sameToken } from "./admin-token";
+
+/**
+ * Whether a request from this machine is admin without the token:
+ * `admin.trustLoopback`, and never behind a proxy on this machine, where
+ * every request arrives from loopback.
+ */
+export function loopbackIsAdmin(config: Pick<ServerConfig, "admin"> & { server: Pick<ServerConfig["server"], "trustedProxies"> }): boolean {
+  return config.admin.trustLoopback && config.server.trustedProxies.length === 0;
+}
 
 export class AccessControl {
   readonly filter: AddressFilter;
@@ -17,7 +26,7 @@ export class AccessControl {
   private readonly trustLoopback: boolean;
 
   constructor(
-    config: Pick<ServerConfig, "access" | "admin">,
+    config: Pick<ServerConfig, "access" | "admin"> & { server: Pick<ServerConfig["server"], "trustedProxies"> },
     private readonly adminToken: string | undefined,
     now?: () => number,
   ) {
@@ -25,9 +34,10 @@ export class AccessControl {
     this.limits = new AddressLimits({
       maxConnections: config.access.maxConnectionsPerAddress,
       registerPerMinute: config.access.registerPerMinute,
+      failedUpgradesPerMinute: config.access.failedUpgradesPerMinute,
       now,
     });
-    this.trustLoopback = config.admin.trustLoopback;
+    this.trustLoopback = loopbackIsAdmin(config);
   }
 
   /** Refuses addresses outside `access.allow` or inside `access.deny`, before any token lookup. */
@@ -61,10 +71,27 @@ export class AccessControl {
     await next();
   };
 
-  /** Loopback (when trusted) or `Authorization: Bearer <admin token>`. */
+  /**
+   * Work-socket requests that were refused (wrong token, no upgrade) count
+   * against their address; over `access.failedUpgradesPerMinute` the rest of
+   * the minute is answered 429 before the token check, so a flood of bad
+   * upgrades costs no database look-ups. Our own 429s do not count, or a
+   * flood would never let the window empty.
+   */
+  readonly failedUpgradeLimit: MiddlewareHandler = async (c, next) => {
+    const address = remoteAddress(c);
+    if (this.limits.tooManyFailedUpgrades(address)) {
+      const retryAfter = this.limits.upgradeRetryAfterSeconds(address);
+      c.header("retry-after", String(retryAfter));
+      return c.json({ error: `too many refused work-socket requests from ${address}; try again in ${retryAfter} s` }, 429);
+    }
+    await next();
+    if (c.res.status >= 400 && c.res.status !== 429) this.limits.failedUpgrade(address);
+  };
+
+  /** The dashboard's rule (routes/viewer.ts): the admin token, or loopback with a loopback Host when trusted. */
   isAdmin(c: Context): boolean {
-    if (this.trustLoopback && isLoopback(remoteAddress(c))) return true;
-    return this.adminToken !== undefined && sameToken(bearerToken(c), this.adminToken);
+    return viewerOf(c, { adminToken: this.adminToken, trustLoopback: this.trustLoopback }).admin;
   }
 
   readonly requireAdmin: MiddlewareHandler = async (c, next) => {

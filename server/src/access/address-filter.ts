@@ -45,10 +45,20 @@ function familyOf(ip: string): "ipv4" | "ipv6" | undefined {
   return family === 4 ? "ipv4" : family === 6 ? "ipv6" : undefined;
 }
 
-function toBlockList(rules: readonly string[], where: string): BlockList {
+/**
+ * Rules as a BlockList. A rule written in the IPv4-mapped form
+ * (`::ffff:10.0.0.0/104`) becomes its IPv4 rule (`10.0.0.0/8`), since
+ * addresses are matched in their IPv4 form.
+ */
+export function toBlockList(rules: readonly string[], where: string): BlockList {
   const list = new BlockList();
   rules.forEach((rule, index) => {
-    const [address = "", prefix] = rule.trim().split("/");
+    let [address = "", prefix] = rule.trim().split("/");
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped && (prefix === undefined || Number(prefix) >= 96)) {
+      address = mapped[1]!;
+      if (prefix !== undefined) prefix = String(Number(prefix) - 96);
+    }
     const family = familyOf(address);
     if (!family) throw new Error(`${where}[${index}]: "${rule}" is not an IPv4/IPv6 address or CIDR range`);
     if (prefix === undefined) list.addAddress(address, family);

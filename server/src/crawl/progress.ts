@@ -13,24 +13,26 @@ export function formatDuration(seconds: number): string {
 
 export function progressLine(crawl: Crawl, hub: ClientHub): string {
   const status = crawl.status();
-  const { done, total, leased } = status.batches;
-  const percent = total === 0 ? 100 : (100 * done) / total;
+  const { done, total, leased, failed } = status.batches;
+  const percent = total === 0 ? 100 : (100 * (done + failed)) / total;
   let retries = 0;
   let rateLimited = 0;
   for (const session of hub.all()) {
     retries += session.stats?.retries ?? 0;
     rateLimited += session.stats?.rateLimited ?? 0;
   }
-  const errors = hub.counters.invalidMessages + crawl.counters.refusedResults + crawl.counters.failedBatches;
+  const errors = hub.counters.invalidMessages + Object.values(status.errors).reduce((sum, n) => sum + n, 0);
   const parts = [
     `[${crawl.date}] ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} batches (${percent.toFixed(1)}%)`,
     `${status.idsPerSecond.toLocaleString("en-US")} IDs/s`,
     `ETA ${status.etaSeconds === null ? "?" : formatDuration(status.etaSeconds)}`,
     `${hub.size} clients`,
     `${leased} leased`,
-    `retries ${retries} (rate-limited ${rateLimited})`,
-    `errors ${errors}`,
   ];
-  if (status.dbTrouble) parts.push(`DATABASE: ${status.dbTrouble}`);
+  if (status.verification.enabled) parts.push(`checked ${(100 * status.verification.checkedShare).toFixed(0)}%${status.verification.openChecks > 0 ? ` (${status.verification.openChecks} waiting)` : ""}`);
+  if (failed > 0) parts.push(`${failed} failed`);
+  parts.push(`retries ${retries} (rate-limited ${rateLimited})`, `errors ${errors}`);
+  if (status.paused) parts.push(`PAUSED: ${status.paused}`);
+  if (status.dbTrouble) parts.push(`DATABASE ${status.dbTrouble.kind === "blocking" ? "CANNOT WRITE" : "UNAVAILABLE"}: ${status.dbTrouble.name} (${status.dbTrouble.hint})`);
   return parts.join(" | ");
 }

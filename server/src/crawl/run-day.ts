@@ -1,22 +1,31 @@
 /**
  * One day's run from start to end: resume or start the ledger row, lease every
- * uncommitted batch, wait until the helpers have committed them all, close the
- * clients and write the summary.
+ * uncommitted batch (and those set aside as failed before), wait until every
+ * batch is committed or set aside, close the clients and write the summary.
  */
 import type { ServerConfig } from "@wotc/schema/config";
+import type { Batch } from "@wotc/schema/wire/messages";
 import { HelperPool } from "../db/pool";
+import { isTransientDbError, describeDbError } from "../db/db-errors";
 import { LeaseBook } from "../plan/lease-book";
 import { WorkPlan, type RunRanges } from "../plan/work-plan";
 import type { ClientHub } from "../ws/hub";
-import { Crawl } from "./crawl";
+import type { TokenStore } from "../tokens";
+import { KnownAccounts } from "../verify/known-accounts";
+import { TrustBook, type TokenFigures } from "../verify/trust-book";
+import { Crawl, type LeasingGate } from "./crawl";
 import { progressLine } from "./progress";
-import type { RunLedger, RunSummary } from "./ledger";
+import { Provenance } from "./provenance";
+import { RunErrors } from "./run-errors";
+import type { FailedBatch, RunLedger, RunSummary } from "./ledger";
 import type { AfterRunReport } from "../after-run";
 
 export interface RunDayDeps {
   config: ServerConfig;
   hub: ClientHub;
   ledger: RunLedger;
+  /** Where verdicts about tokens go: agreements, promotions, suspensions. */
+  tokens: Pick<TokenStore, "suspend" | "recordVerdicts">;
   databaseUrl: string;
   log: (line: string) => void;
   /** Called with the crawl once it exists, so /api/status can show it. */
@@ -28,6 +37,21 @@ export interface RunDayDeps {
    * while they wait, instead of being sent "done" (which ends them).
    */
   keepClientsWaiting?: string;
+  random?: () => number;
+  /** The operator's pause and drain (the tracker's controls). */
+  gate?: LeasingGate;
+}
+
+/** What a run's verification did, for the summary. */
+export interface VerificationReport {
+  committed: number;
+  /** Confirmed by another token's answer (agreed), or written again from agreeing answers (repaired). */
+  checked: number;
+  unchecked: number;
+  repaired: number;
+  operator: number;
+  skipped: number;
+  tokens: TokenFigures[];
 }
 
 export interface DayResult {
@@ -39,39 +63,92 @@ export interface DayResult {
   /** The run was stopped before the end (a signal); what was committed stays, the rest is crawled on resume. */
   stopped: boolean;
   after?: AfterRunReport;
+  /** Every error of the run by kind, including those before a restart. */
+  errors: Record<string, number>;
+  /** Batches set aside as failed (the next run tries them again). */
+  failed: FailedBatch[];
+  verification?: VerificationReport;
 }
 
 /** How long a stopping server waits for the DB helpers to write what clients already sent. */
 const STOP_DRAIN_SECONDS = 20;
+/** How often verdicts about tokens and error counts go to the database. */
+const FLUSH_MS = 2_000;
 
 export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal): Promise<DayResult> {
   const { config, hub, ledger, log } = deps;
   const started = performance.now();
-  await ledger.ensurePartitions(date);
+  const retried = <T>(what: string, fn: () => Promise<T>) => retryTransient(what, fn, stop, log);
+  await retried("creating the day's partitions", () => ledger.ensurePartitions(date));
   log(`partitions of total_battles and diff_battles ready for ${date} and the day after`);
-  const run = await ledger.startOrResume(date, config.ranges as RunRanges);
-  if (run.state === "complete") {
-    log(`run ${date} is already complete`);
-    return { date, summary: await ledger.summary(date), seconds: 0, alreadyComplete: true, stopped: false };
-  }
+  const run = await retried("starting the run", () => ledger.startOrResume(date, config.ranges as RunRanges));
   const plan = new WorkPlan(run.ranges);
-  const committed = await ledger.committedBatchIds(date, plan);
+  const failedBefore = await retried("reading the failed batches", () => ledger.failedBatchIds(date, plan));
+  if (run.state === "complete" && failedBefore.length === 0) {
+    log(`run ${date} is already complete`);
+    return { date, summary: await ledger.summary(date), seconds: 0, alreadyComplete: true, stopped: false, errors: run.errorCounts, failed: [] };
+  }
+  const committed = await retried("reading the committed batches", () => ledger.committedBatchIds(date, plan));
   const book = new LeaseBook(plan, committed);
-  log(
-    run.resumed
-      ? `resuming run ${date}: ${book.counts.committed.toLocaleString("en-US")} of ${plan.total.toLocaleString("en-US")} batches already committed`
-      : `starting run ${date}: ${plan.total.toLocaleString("en-US")} batches, ${plan.ids.toLocaleString("en-US")} IDs`,
-  );
+  if (run.state === "complete") log(`run ${date} completed with ${failedBefore.length} batches set aside as failed: trying them again`);
+  else {
+    log(
+      run.resumed
+        ? `resuming run ${date}: ${book.counts.committed.toLocaleString("en-US")} of ${plan.total.toLocaleString("en-US")} batches already committed`
+        : `starting run ${date}: ${plan.total.toLocaleString("en-US")} batches, ${plan.ids.toLocaleString("en-US")} IDs`,
+    );
+  }
+  const provenance = new Provenance(plan.total);
+  const known = new KnownAccounts(plan.total);
+  const loadStarted = performance.now();
+  await retried("reading the known accounts", () => Promise.all([ledger.loadProvenance(date, plan, provenance), ledger.loadKnownAccounts(plan, known)]));
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  if (loadSeconds > 2) log(`read the accounts already known in ${loadSeconds.toFixed(1)} s`);
 
-  const crawl = new Crawl(date, book, hub, config, log);
+  const errors = new RunErrors(run.errorCounts);
+  const trust = new TrustBook({ ...config.verification, random: deps.random ?? Math.random });
+  const crawl = new Crawl({
+    date,
+    book,
+    config,
+    log,
+    known,
+    trust,
+    provenance,
+    errors,
+    previouslyFailed: new Set(failedBefore),
+    gate: deps.gate,
+    random: deps.random,
+    suspend: (token, reason) => {
+      hub.dropTokenName(token, `token suspended: ${reason}`);
+      deps.tokens.suspend(token, reason).catch((error) => log(`could not record the suspension of ${token} (${describeDbError(error)}); its clients stay refused until this server stops`));
+    },
+    recordFailed: (batch: Batch, reason, attempts) => void ledger.recordFailed(date, batch, reason, attempts).catch((error) => log(`could not record failed batch ${batch.id}: ${describeDbError(error)}`)),
+    recordChecked: (batch, _answeredBy, checkedBy) => void ledger.recordChecked(date, batch, checkedBy).catch(() => undefined),
+  });
   const pool = new HelperPool({ url: deps.databaseUrl, size: config.server.dbHelpers, events: crawl.poolEvents, onFatal: log });
   await pool.start();
   crawl.connect(pool);
   deps.onCrawl(crawl);
   hub.setWork(crawl);
 
+  const flush = async () => {
+    const verdicts = trust.drain();
+    const counts = errors.drain();
+    try {
+      await deps.tokens.recordVerdicts(verdicts);
+    } catch {
+      trust.restore(verdicts);
+    }
+    try {
+      await ledger.addErrors(date, counts);
+    } catch {
+      errors.restore(counts);
+    }
+  };
   const ticker = setInterval(() => crawl.tick(), 100);
   const forgiver = setInterval(() => hub.forgiveStrikes(), 60_000);
+  const flusher = setInterval(() => void flush(), FLUSH_MS);
   const progress =
     config.server.progressSeconds > 0 ? setInterval(() => log(progressLine(crawl, hub)), config.server.progressSeconds * 1000) : undefined;
   // The signal may have come while the helpers were starting.
@@ -83,6 +160,7 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
   } finally {
     clearInterval(ticker);
     clearInterval(forgiver);
+    clearInterval(flusher);
     if (progress) clearInterval(progress);
   }
 
@@ -96,20 +174,51 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
     const drained = await Promise.race([pool.drain().then(() => true), Bun.sleep(STOP_DRAIN_SECONDS * 1000).then(() => false)]);
     if (!drained) log(`the database did not take the last ${pool.pending} chunks in time; their batches will be crawled again on resume`);
     await pool.stop();
+    await flush().catch(() => undefined);
     deps.onCrawl(undefined);
     const seconds = (performance.now() - started) / 1000;
     // No summary: the database may be what failed, and a stopped run prints none.
-    return { date, summary: null, seconds, alreadyComplete: false, stopped: true };
+    return { date, summary: null, seconds, alreadyComplete: false, stopped: true, errors: errors.all(), failed: [] };
   }
 
   hub.setWork(undefined, deps.keepClientsWaiting ?? `run ${date} is complete`);
   if (deps.keepClientsWaiting === undefined) hub.broadcast({ type: "done", date });
   await pool.drain();
   await pool.stop();
+  await flush();
   const seconds = (performance.now() - started) / 1000;
-  const summary = await ledger.summary(date);
+  const summary = await retried("summing up the run", () => ledger.summary(date));
+  const failed = await retried("reading the failed batches", () => ledger.failedBatches(date));
   const after = await deps.afterRun?.(date, summary);
-  await ledger.finish(date, { summary, errors: crawl.counters.failedBatches + crawl.counters.refusedResults });
+  await retried("finishing the run", () => ledger.finish(date, { summary }));
   log(progressLine(crawl, hub));
-  return { date, summary, seconds, alreadyComplete: false, stopped: false, after };
+  const counts = provenance.counts();
+  const verification: VerificationReport = {
+    committed: book.counts.committed,
+    checked: counts.agreed + counts.repaired,
+    unchecked: counts.unchecked,
+    repaired: counts.repaired,
+    operator: counts.operator,
+    skipped: counts.skipped,
+    tokens: trust.figures(),
+  };
+  return { date, summary, seconds, alreadyComplete: false, stopped: false, after, errors: errors.all(), failed, verification };
+}
+
+/**
+ * Runs `fn`, retrying while the database is briefly away (a restart, a
+ * failover): a run's start and end must not end the server in scheduled
+ * mode. Other errors, and a stop, end it.
+ */
+export async function retryTransient<T>(what: string, fn: () => Promise<T>, stop: AbortSignal, log: (line: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isTransientDbError(error) || stop.aborted) throw error;
+      const waitMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+      if (attempt === 1 || attempt % 10 === 0) log(`${what}: the database is unavailable (${describeDbError(error)}); retrying in ${Math.round(waitMs / 1000)} s`);
+      await Bun.sleep(waitMs);
+    }
+  }
 }

@@ -12,7 +12,10 @@ import { userInfo } from "node:os";
 import { spawn } from "node:child_process";
 
 export interface EmbeddedPostgresOptions {
-  /** The cluster lives in `<dataDir>/postgres/`; its password in `<dataDir>/postgres.password`. */
+  /**
+   * The cluster lives in `<dataDir>/postgres/`; its password in `<dataDir>/postgres.password`,
+   * and, for a persistent cluster, the port it listened on in `<dataDir>/postgres.port`.
+   */
   dataDir: string;
   /** false: the cluster directory is deleted on stop (tests, benchmarks). Default true. */
   persistent?: boolean;
@@ -44,6 +47,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const clusterDir = join(options.dataDir, "postgres");
   const passwordFile = join(options.dataDir, "postgres.password");
   const ownerFile = join(options.dataDir, "postgres.owner");
+  const portFile = join(options.dataDir, "postgres.port");
   const isRoot = userInfo().uid === 0;
   const logs = new LogTail(options.onError ?? ((line) => console.error(`[postgres] ${line}`)));
 
@@ -66,9 +70,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   const postgresFlags = Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
 
+  // A persistent cluster keeps its port from one start to the next, so the
+  // connection URLs of analysts' roles (`db reader`) stay valid.
+  const keptPort = options.persistent === false ? undefined : await readPort(portFile);
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
-    const port = await freePort();
+    const port = attempt === 1 && keptPort !== undefined && (await isPortFree(keptPort)) ? keptPort : await freePort();
     const server = new EmbeddedPostgresClass({
       databaseDir: clusterDir,
       port,
@@ -106,6 +113,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
     logs.live = true;
     await writeFile(ownerFile, `${process.pid}\n`);
+    if (options.persistent !== false && port !== keptPort) {
+      if (keptPort !== undefined) {
+        (options.onError ?? ((line) => console.error(`[postgres] ${line}`)))(
+          `port ${keptPort} (kept in ${portFile}) is in use by another program; listening on ${port} from now on: connection URLs given out with \`db reader\` must use it`,
+        );
+      }
+      await writeFile(portFile, `${port}\n`);
+    }
 
     let stopped: Promise<void> | undefined;
     const stop = () => {
@@ -315,6 +330,19 @@ function isPostgresProcess(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+async function readPort(file: string): Promise<number | undefined> {
+  const port = Number.parseInt(await readFile(file, "utf8").catch(() => ""), 10);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 function freePort(): Promise<number> {

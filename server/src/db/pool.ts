@@ -1,29 +1,36 @@
 /**
- * The DB helper pool: N Bun Workers, each writing one chunk at a time on its
- * own connection. The main thread only hands chunks over and hears back; it
+ * The DB helper pool: N Bun Workers, each writing one job at a time on its
+ * own connection. The main thread only hands jobs over and hears back; it
  * never waits on PostgreSQL itself while a crawl is running.
  */
-import type { FromHelper, IngestChunk, ToHelper } from "./messages";
+import type { DbErrorClass } from "./db-errors";
+import type { FromHelper, ToHelper, WriteJob, WriteOutcome } from "./messages";
 
 export interface PoolEvents {
-  committed(chunkId: number, info: { rows: number; batches: number; ms: number }): void;
+  /** The job is done: written, except the batches listed as suspects or rejected. */
+  written(chunkId: number, outcome: WriteOutcome): void;
   /** The helper cannot reach the database and keeps retrying `chunkId`. */
   retrying(chunkId: number, attempt: number, error: string): void;
-  /** The chunk can never be written; its batches must be leased again. */
-  rejected(chunkId: number, error: string): void;
+  /** Retrying soon cannot help; the helper retries slowly until the operator fixes `problem`. */
+  blocked(chunkId: number, attempt: number, error: string, problem: DbErrorClass): void;
+  /** The job was not written (the helper is stopping); its batches must be crawled again. */
+  abandoned(chunkId: number, error: string): void;
 }
 
 interface Helper {
   worker: Worker;
   busyWith: number | undefined;
+  /** Set when it said it stopped, or was replaced: its exit is expected. */
+  retired: boolean;
 }
 
 export class HelperPool {
   private readonly helpers: Helper[] = [];
-  private readonly waiting: { chunkId: number; chunk: IngestChunk }[] = [];
-  private readonly chunks = new Map<number, IngestChunk>();
+  private readonly waiting: { chunkId: number; job: WriteJob }[] = [];
+  private readonly jobs = new Map<number, WriteJob>();
   private nextChunkId = 1;
   private idleWaiters: (() => void)[] = [];
+  private stopping = false;
 
   constructor(
     private readonly options: { url: string; size: number; events: PoolEvents; onFatal?: (error: string) => void },
@@ -33,37 +40,40 @@ export class HelperPool {
     await Promise.all(Array.from({ length: this.options.size }, () => this.spawn()));
   }
 
-  /** Chunks queued or being written. */
+  /** Jobs queued or being written. */
   get pending(): number {
-    return this.chunks.size;
+    return this.jobs.size;
   }
 
-  submit(chunk: IngestChunk): number {
+  submit(job: WriteJob): number {
     const chunkId = this.nextChunkId++;
-    this.chunks.set(chunkId, chunk);
-    this.waiting.push({ chunkId, chunk });
+    this.jobs.set(chunkId, job);
+    this.waiting.push({ chunkId, job });
     this.dispatch();
     return chunkId;
   }
 
-  /** Resolves once every submitted chunk has been committed or rejected. */
+  /** Resolves once every submitted job has been written or abandoned. */
   drain(): Promise<void> {
-    if (this.chunks.size === 0) return Promise.resolve();
+    if (this.jobs.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(
       this.helpers.map(
         (helper) =>
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => {
+              helper.retired = true;
               helper.worker.terminate();
               resolve();
             }, 10_000);
             helper.worker.addEventListener("message", (event: MessageEvent<FromHelper>) => {
               if (event.data.type === "stopped") {
                 clearTimeout(timer);
+                helper.retired = true;
                 helper.worker.terminate();
                 resolve();
               }
@@ -77,7 +87,7 @@ export class HelperPool {
 
   private spawn(): Promise<void> {
     const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
-    const helper: Helper = { worker, busyWith: undefined };
+    const helper: Helper = { worker, busyWith: undefined, retired: false };
     this.helpers.push(helper);
     return new Promise((resolve) => {
       worker.onmessage = (event: MessageEvent<FromHelper>) => {
@@ -85,31 +95,49 @@ export class HelperPool {
         this.hear(helper, event.data);
       };
       worker.onerror = (event) => {
-        // A crashed helper must not take its chunk with it: requeue and replace it.
-        const lost = helper.busyWith;
-        this.helpers.splice(this.helpers.indexOf(helper), 1);
-        worker.terminate();
-        if (lost !== undefined) this.waiting.unshift({ chunkId: lost, chunk: this.chunks.get(lost)! });
-        this.options.onFatal?.(`DB helper crashed: ${event.message}; starting a new one`);
-        void this.spawn().then(() => this.dispatch());
+        this.replace(helper, `DB helper crashed: ${event.message}`);
         resolve();
       };
+      // A worker can also end without an error event (killed by the runtime, out of memory).
+      worker.addEventListener("close", () => {
+        if (!helper.retired && !this.stopping) this.replace(helper, "DB helper exited unexpectedly");
+        resolve();
+      });
       worker.postMessage({ type: "connect", url: this.options.url } satisfies ToHelper);
     });
   }
 
+  /** A helper is gone: its job goes back to the head of the queue and a new helper takes its place. */
+  private replace(helper: Helper, why: string): void {
+    if (helper.retired) return;
+    helper.retired = true;
+    const at = this.helpers.indexOf(helper);
+    if (at >= 0) this.helpers.splice(at, 1);
+    helper.worker.terminate();
+    const lost = helper.busyWith;
+    helper.busyWith = undefined;
+    if (lost !== undefined && this.jobs.has(lost)) this.waiting.unshift({ chunkId: lost, job: this.jobs.get(lost)! });
+    this.options.onFatal?.(`${why}; its chunk is written again by a new helper`);
+    if (!this.stopping) void this.spawn().then(() => this.dispatch());
+  }
+
   private hear(helper: Helper, message: FromHelper): void {
     switch (message.type) {
-      case "committed":
+      case "written": {
         this.finish(helper, message.chunkId);
-        this.options.events.committed(message.chunkId, message);
+        const { type: _type, chunkId, ...outcome } = message;
+        this.options.events.written(chunkId, outcome);
         break;
-      case "rejected":
+      }
+      case "abandoned":
         this.finish(helper, message.chunkId);
-        this.options.events.rejected(message.chunkId, message.error);
+        this.options.events.abandoned(message.chunkId, message.error);
         break;
       case "retrying":
         this.options.events.retrying(message.chunkId, message.attempt, message.error);
+        break;
+      case "blocked":
+        this.options.events.blocked(message.chunkId, message.attempt, message.error, message.problem);
         break;
       default:
         break;
@@ -119,8 +147,8 @@ export class HelperPool {
 
   private finish(helper: Helper, chunkId: number): void {
     helper.busyWith = undefined;
-    this.chunks.delete(chunkId);
-    if (this.chunks.size === 0) {
+    this.jobs.delete(chunkId);
+    if (this.jobs.size === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
@@ -129,12 +157,11 @@ export class HelperPool {
 
   private dispatch(): void {
     for (const helper of this.helpers) {
-      if (helper.busyWith !== undefined) continue;
+      if (helper.busyWith !== undefined || helper.retired) continue;
       const next = this.waiting.shift();
       if (!next) return;
       helper.busyWith = next.chunkId;
-      helper.worker.postMessage({ type: "ingest", chunkId: next.chunkId, chunk: next.chunk } satisfies ToHelper);
+      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: next.job } satisfies ToHelper);
     }
   }
-
 }

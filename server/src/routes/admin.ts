@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { ClientHub } from "../ws/hub";
 import type { Crawl } from "../crawl/crawl";
 import type { AccessControl } from "../access/access-control";
+import { statusBody } from "./status";
 
 export function adminRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | undefined; version: string; access?: AccessControl }) {
   const app = new Hono();
@@ -14,11 +15,8 @@ export function adminRoute(deps: { hub: ClientHub; currentCrawl: () => Crawl | u
     return app.all("/api/admin/*", (c) => c.json({ error: "admin endpoints are off: no access control configured" }, 404));
   }
   return app.use("/api/admin/*", access.requireAdmin).get("/api/admin/status", (c) => {
-    const crawl = deps.currentCrawl();
     return c.json({
-      version: deps.version,
-      run: crawl?.status() ?? null,
-      clients: [...deps.hub.all()].map((session) => session.summary()),
+      ...statusBody(deps, true),
       hub: deps.hub.counters,
       access: { ...access.counters, ...access.limits.counters },
     });

@@ -2,10 +2,14 @@
  * `GET /api/client/manifest` and `GET /api/client/download/:target`: the signed
  * manifest of the client builds, and the builds themselves, streamed. Both
  * are public: a volunteer downloads the client before having anything else.
+ *
+ * Clients that read format 2 ask for it (`?format=2`). Without the query the
+ * answer is the legacy manifest while a transition build provides one, since
+ * that is all clients from before format 2 can verify, else format 2.
  */
 import { Hono } from "hono";
-import { CLIENT_TARGETS, executableName, isClientTarget } from "@wotc/schema/wire/client-manifest";
-import type { ClientCatalog } from "../dist/catalog";
+import { CLIENT_TARGETS, executableName, isClientTarget, MANIFEST_FORMAT } from "@wotc/schema/wire/client-manifest";
+import type { ClientCatalog } from "../client-builds/catalog";
 
 export function clientDistRoute(deps: { clientBuilds?: ClientCatalog }) {
   const noBuilds = () => ({
@@ -17,7 +21,8 @@ export function clientDistRoute(deps: { clientBuilds?: ClientCatalog }) {
       const published = deps.clientBuilds?.current();
       if (!published) return c.json(noBuilds(), 404);
       c.header("cache-control", "no-cache");
-      return c.json(published.signed);
+      const formatTwo = c.req.query("format") === String(MANIFEST_FORMAT);
+      return c.json(formatTwo || !published.legacy ? published.signed : published.legacy);
     })
     .get("/api/client/download/:target", async (c) => {
       const published = deps.clientBuilds?.current();

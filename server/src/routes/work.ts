@@ -6,10 +6,12 @@ import type { ClientSession } from "../ws/client-session";
 import type { TokenStore } from "../tokens";
 import { requireToken, type AuthVariables } from "./auth";
 import type { AccessControl } from "../access/access-control";
+import type { ServerConfig } from "@wotc/schema/config";
+import { refuseOldClient } from "../client-builds/min-version";
 
 const NAME = /^[\w.@-]{1,64}$/;
 
-export function workRoute(deps: { hub: ClientHub; tokens: TokenStore; access?: AccessControl }) {
+export function workRoute(deps: { config: ServerConfig; hub: ClientHub; tokens: TokenStore; access?: AccessControl }) {
   const { hub } = deps;
   return new Hono<{ Variables: AuthVariables }>().get(
     "/api/work",
@@ -17,11 +19,18 @@ export function workRoute(deps: { hub: ClientHub; tokens: TokenStore; access?: A
     upgradeWebSocket((c) => {
       const requested = c.req.query("name") ?? "";
       const name = NAME.test(requested) ? requested : c.get("tokenName");
-      const identity = { name, tokenName: c.get("tokenName"), tokenHash: c.get("tokenHash"), address: c.get("address") };
+      const identity = { name, tokenName: c.get("tokenName"), tokenHash: c.get("tokenHash"), trust: c.get("trust"), agreements: c.get("agreements"), address: c.get("address") };
+      const outdated = refuseOldClient(deps.config, c, c.req.query("version"));
       let session: ClientSession | undefined;
       let counted = false;
       return {
         onOpen(_event, ws) {
+          // Told over the socket, where every client version shows it, then closed before it counts or gets work
+          if (outdated) {
+            ws.send(JSON.stringify({ type: "error", message: outdated.error }));
+            ws.close(1008, "client version too old");
+            return;
+          }
           // Counted here, not at upgrade: several upgrades may race past the early check.
           if (deps.access && !(counted = deps.access.limits.tryOpen(identity.address))) {
             ws.close(1013, "too many open connections from your address");

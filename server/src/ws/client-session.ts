@@ -1,7 +1,11 @@
 /**
- * One connected client. Its state changes only through `setState`:
- *   working → draining (run over, or being dropped) → closed
+ * One connected client, as the hub knows it: its socket, its identity (token,
+ * trust, key) and its share of the key's rate. Its state changes only through
+ * `setState`:
+ *   working → draining (run over, leaving, or being dropped) → closed
+ * What it does for the crawl (batches, results) the crawl keeps itself.
  */
+import type { TrustLevel } from "@wotc/schema/db/client-tokens";
 import type { ClientStats, ServerMessage } from "@wotc/schema/wire/messages";
 
 export type SessionState = "working" | "draining" | "closed";
@@ -11,35 +15,67 @@ export interface SessionSocket {
   close(code: number, reason: string): void;
 }
 
+export interface SessionIdentity {
+  /** The label the client sent (shown; never used to choose its key). */
+  name: string;
+  tokenName: string;
+  /** SHA-256 of the token it connected with: revoking or replacing that token drops this client. */
+  tokenHash?: string;
+  /** The token's trust when it connected; the crawl keeps the live value. */
+  trust?: TrustLevel;
+  /** Agreeing answers the token had when it connected. */
+  agreements?: number;
+  address: string;
+}
+
 export class ClientSession {
   state: SessionState = "working";
   /** This client's current share of its key, and the batches kept in flight for it. */
   rps: number | null = null;
   inFlight = 1;
   stats: ClientStats | undefined;
+  /** Results the work handler accepted from this client, and the IDs they covered (for the dashboard's tally). */
   batchesAccepted = 0;
   idsAccepted = 0;
   strikes = 0; // invalid messages and refused results in the current minute
   invalidMessages = 0;
   refusedResults = 0;
   readonly connectedAt = Date.now();
+  lastMessageAt = Date.now();
   /** Set when the client was told there is nothing to do, so it is told once, not per tick. */
-  waitingFor: string | undefined;
+  private waitingFor: string | undefined;
+  readonly name: string;
+  readonly tokenName: string;
+  readonly tokenHash: string;
+  readonly trust: TrustLevel;
+  readonly agreements: number;
+  readonly address: string;
 
   constructor(
     readonly id: string,
-    readonly name: string,
-    readonly tokenName: string,
-    readonly address: string,
+    identity: SessionIdentity,
     readonly keyIndex: number,
     private readonly socket: SessionSocket,
-    /** SHA-256 of the token it connected with: revoking or replacing that token drops this client. */
-    readonly tokenHash = "",
-  ) {}
+  ) {
+    this.name = identity.name;
+    this.tokenName = identity.tokenName;
+    this.tokenHash = identity.tokenHash ?? "";
+    this.trust = identity.trust ?? "new";
+    this.agreements = identity.agreements ?? 0;
+    this.address = identity.address;
+  }
 
   send(message: ServerMessage): void {
     if (this.state === "closed") return;
+    if (message.type === "work") this.waitingFor = undefined;
     this.socket.send(JSON.stringify(message));
+  }
+
+  /** Tells the client why it gets no work, once per reason. */
+  wait(reason: string): void {
+    if (this.waitingFor === reason) return;
+    this.waitingFor = reason;
+    this.send({ type: "wait", reason });
   }
 
   setState(next: SessionState): void {
@@ -54,6 +90,7 @@ export class ClientSession {
 
   summary() {
     return {
+      id: this.id,
       name: this.name,
       token: this.tokenName,
       address: this.address,
@@ -61,9 +98,12 @@ export class ClientSession {
       rps: this.rps,
       inFlight: this.inFlight,
       batchesAccepted: this.batchesAccepted,
+      idsAccepted: this.idsAccepted,
       invalidMessages: this.invalidMessages,
       refusedResults: this.refusedResults,
+      connectedAt: new Date(this.connectedAt).toISOString(),
       connectedSeconds: Math.round((Date.now() - this.connectedAt) / 1000),
+      lastMessageSeconds: Math.round((Date.now() - this.lastMessageAt) / 1000),
       reported: this.stats ?? null,
     };
   }

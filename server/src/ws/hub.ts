@@ -1,24 +1,37 @@
 /**
  * Every connected client, its WG key and rate share, and the first look at what
- * it sends: size, JSON, shape. Work messages go on to the current crawl.
+ * it sends: size, JSON, shape. Messages then go on to the current work (the
+ * crawl). The conversation goes one way: the hub tells the work handler that a
+ * client joined, left, changed rate or sent something; the work handler never
+ * calls the hub back, it talks to the sessions it was given.
  */
 import * as v from "valibot";
 import { ClientMessage, MAX_MESSAGE_BYTES, type ServerMessage } from "@wotc/schema/wire/messages";
 import type { ServerConfig } from "@wotc/schema/config";
 import { KeyRing } from "../keys";
-import { ClientSession, type SessionSocket } from "./client-session";
+import { ClientSession, type SessionIdentity, type SessionSocket } from "./client-session";
 
 /** Strikes (bad messages, refused results) in one minute before a client is dropped. */
 export const MAX_STRIKES_PER_MINUTE = 20;
 
 export interface WorkHandler {
-  /** A client connected or its in-flight target changed: lease it work. */
-  fill(session: ClientSession): void;
-  /** A validated message from a working client; returns an error to reply with, if any. */
-  receive(session: ClientSession, message: ClientMessage): string | undefined;
+  /** A client is there to work (it connected, or this handler just took over). */
+  join(session: ClientSession): void;
+  /** The client's rate share or in-flight target changed. */
+  rateChanged(session: ClientSession): void;
+  /** A validated message from a working client: refused (an error to reply with, a strike), a result accepted, or nothing to say. */
+  receive(session: ClientSession, message: ClientMessage): Receipt;
   /** The client is gone: its leases return to the queue. */
-  forget(session: ClientSession): void;
+  leave(session: ClientSession): void;
 }
+
+/** Told about what the hub does not log line by line (the dashboard's events and /metrics). */
+export interface HubObserver {
+  /** A message was refused: `invalid` for a malformed message, false for a refused result. */
+  refused?(session: ClientSession, error: string, invalid: boolean): void;
+}
+
+export type Receipt = { refused: string } | { accepted: { ids: number } } | undefined;
 
 export class ClientHub {
   readonly keys: KeyRing;
@@ -32,6 +45,7 @@ export class ClientHub {
   constructor(
     private readonly config: ServerConfig,
     private readonly log: (line: string) => void,
+    private readonly observer: HubObserver = {},
   ) {
     this.keys = new KeyRing(config.wg.keys);
   }
@@ -44,34 +58,35 @@ export class ClientHub {
     return this.sessions.size;
   }
 
-  /** Checked at register and upgrade: does any key cover this client? */
-  keyFor(name: string, address: string): number | undefined {
-    return this.keys.choose(name, address);
+  /** Checked at register and upgrade: does any key cover this token (by name) or address? */
+  keyFor(tokenName: string, address: string): number | undefined {
+    return this.keys.choose(tokenName, address);
   }
 
   setWork(work: WorkHandler | undefined, idleReason?: string): void {
     this.work = work;
     if (idleReason) this.idleReason = idleReason;
     for (const session of this.sessions.values()) {
-      if (work) work.fill(session);
-      else this.tellWaiting(session, this.idleReason);
+      if (work) work.join(session);
+      else session.wait(this.idleReason);
     }
   }
 
-  open(identity: { name: string; tokenName: string; tokenHash?: string; address: string }, socket: SessionSocket): ClientSession | undefined {
-    const keyIndex = this.keys.choose(identity.name, identity.address);
+  open(identity: SessionIdentity, socket: SessionSocket): ClientSession | undefined {
+    // The key follows the token: a client's self-chosen name is only a label.
+    const keyIndex = this.keys.choose(identity.tokenName, identity.address);
     if (keyIndex === undefined) {
       socket.close(1008, "no WG key is configured for this client");
       return undefined;
     }
-    const session = new ClientSession(`c${this.nextId++}`, identity.name, identity.tokenName, identity.address, keyIndex, socket, identity.tokenHash ?? "");
+    const session = new ClientSession(`c${this.nextId++}`, identity, keyIndex, socket);
     this.sessions.set(session.id, session);
     this.counters.connections++;
     this.keys.join(keyIndex, session.id, session.address);
-    this.log(`client ${session.name} (${session.address}) connected`);
+    this.log(`client ${session.name} (${session.address}, token ${session.tokenName}) connected`);
     this.resplit(keyIndex);
-    if (this.work) this.work.fill(session);
-    else this.tellWaiting(session, this.idleReason);
+    if (this.work) this.work.join(session);
+    else session.wait(this.idleReason);
     return session;
   }
 
@@ -79,13 +94,14 @@ export class ClientHub {
     if (!this.sessions.delete(session.id)) return;
     session.setState("closed");
     this.keys.leave(session.keyIndex, session.id);
-    this.work?.forget(session);
+    this.work?.leave(session);
     this.log(`client ${session.name} (${session.address}) disconnected: ${why}`);
     this.resplit(session.keyIndex);
   }
 
   message(session: ClientSession, data: string | ArrayBuffer | Uint8Array): void {
     if (session.state !== "working") return;
+    session.lastMessageAt = Date.now();
     const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
     if (size > MAX_MESSAGE_BYTES) return this.strike(session, `message of ${size} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`);
     if (typeof data !== "string") return this.strike(session, "binary frames are not part of the protocol; send JSON text");
@@ -101,30 +117,28 @@ export class ClientHub {
       const path = v.getDotPath(issue);
       return this.strike(session, `invalid message${path ? ` at ${path}` : ""}: ${issue.message}`);
     }
-    if (parsed.output.type === "stats") {
-      session.stats = parsed.output.stats;
-      return;
-    }
-    if (!this.work) return this.strike(session, "no crawl is running");
-    const error = this.work.receive(session, parsed.output);
-    if (error) {
+    const message = parsed.output;
+    if (message.type === "stats") session.stats = message.stats;
+    if (message.type === "release") session.setState("draining");
+    if (!this.work) return message.type === "stats" || message.type === "release" ? undefined : this.strike(session, "no crawl is running");
+    const receipt = this.work.receive(session, message);
+    if (receipt && "refused" in receipt) {
       session.refusedResults++;
-      this.strike(session, error, false);
+      this.strike(session, receipt.refused, false);
+    } else if (receipt && "accepted" in receipt) {
+      session.batchesAccepted++;
+      session.idsAccepted += receipt.accepted.ids;
     }
   }
 
-  /** The token was revoked: its clients are disconnected at once and their leases return to the queue. */
   /** Disconnects every client that connected with the token whose hash is `tokenHash`. */
   dropToken(tokenHash: string, reason: string): number {
-    let dropped = 0;
-    for (const session of [...this.sessions.values()]) {
-      if (session.tokenHash !== tokenHash) continue;
-      session.setState("draining");
-      session.close(1008, reason);
-      this.close(session, reason);
-      dropped++;
-    }
-    return dropped;
+    return this.dropWhere((session) => session.tokenHash === tokenHash, reason);
+  }
+
+  /** Disconnects every client of the token named `tokenName` (suspended). */
+  dropTokenName(tokenName: string, reason: string): number {
+    return this.dropWhere((session) => session.tokenName === tokenName, reason);
   }
 
   /** Once a minute strikes are forgiven, so a rare late answer never gets a good client dropped. */
@@ -138,17 +152,19 @@ export class ClientHub {
 
   /** Ends every session: the run is over (or the server is stopping). */
   closeAll(code: number, reason: string): void {
+    this.dropWhere(() => true, reason, code);
+  }
+
+  private dropWhere(match: (session: ClientSession) => boolean, reason: string, code = 1008): number {
+    let dropped = 0;
     for (const session of [...this.sessions.values()]) {
+      if (!match(session)) continue;
       session.setState("draining");
       session.close(code, reason);
       this.close(session, reason);
+      dropped++;
     }
-  }
-
-  tellWaiting(session: ClientSession, reason: string): void {
-    if (session.waitingFor === reason) return;
-    session.waitingFor = reason;
-    session.send({ type: "wait", reason });
+    return dropped;
   }
 
   private strike(session: ClientSession, error: string, invalid = true): void {
@@ -157,6 +173,7 @@ export class ClientHub {
       this.counters.invalidMessages++;
     }
     session.send({ type: "error", message: error });
+    this.observer.refused?.(session, error, invalid);
     if (++session.strikes > MAX_STRIKES_PER_MINUTE) {
       this.counters.droppedClients++;
       this.log(`client ${session.name} (${session.address}) dropped: ${session.strikes} bad messages in a minute, last: ${error}`);
@@ -173,11 +190,10 @@ export class ClientHub {
       const rps = this.keys.shareOf(keyIndex, id);
       const inFlight = rps === null ? this.config.server.unlimitedInFlight : Math.ceil(rps) + this.config.server.extraInFlight;
       if (!session || (session.rps === rps && session.inFlight === inFlight)) continue;
-      const grew = inFlight > session.inFlight;
       session.rps = rps;
       session.inFlight = inFlight;
       session.send({ type: "rate", rps, inFlight });
-      if (grew) this.work?.fill(session);
+      this.work?.rateChanged(session);
     }
   }
 }

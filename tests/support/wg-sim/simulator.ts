@@ -46,6 +46,12 @@ export interface SimulatorOptions {
   faults?: Faults;
   /** Seed of the fault sequence; default `seed`. */
   faultSeed?: number;
+  /**
+   * Poison ranges [from, to): a request whose first account id falls in one is
+   * always answered 504 SOURCE_NOT_AVAILABLE, for tests of a batch that fails
+   * on every client.
+   */
+  poison?: { from: number; to: number }[];
 }
 
 export interface SimulatorStats {
@@ -91,8 +97,10 @@ export class Simulator {
   private readonly recordArrivals: boolean;
   private readonly projections = new ProjectionCache();
   private counts = freshCounts();
+  private poison: { from: number; to: number }[] | undefined;
 
   constructor(options: SimulatorOptions = {}) {
+    this.poison = options.poison;
     const seed = options.seed ?? 1;
     this.world = options.world ?? defaultWorld(seed);
     this.worldDay = new WorldDay(this.world, options.day ?? this.world.epoch);
@@ -162,6 +170,7 @@ export class Simulator {
     const params = request.method === "POST" ? await mergedFormParams(url, request) : url.searchParams;
     const checked = this.admit(params, address);
     if ("message" in checked) return this.error(checked);
+    if (this.poisoned(checked.ids[0])) return this.error(apiError(504, "SOURCE_NOT_AVAILABLE"));
     if (fault === "sourceNotAvailable") return this.fault(fault, jsonResponse(errorJson(apiError(504, "SOURCE_NOT_AVAILABLE"))));
 
     const body = accountInfoJson(this.worldDay, checked);
@@ -199,6 +208,15 @@ export class Simulator {
     const now = performance.now();
     if (this.recordArrivals && this.counts.arrivals.length < MAX_ARRIVALS) this.counts.arrivals.push(now);
     return now;
+  }
+
+  private poisoned(firstId: number | undefined): boolean {
+    return firstId !== undefined && (this.poison ?? []).some((r) => firstId >= r.from && firstId < r.to);
+  }
+
+  /** Change the poison ranges (tests: a batch that fails everywhere, then heals). */
+  setPoison(poison: { from: number; to: number }[]): void {
+    this.poison = poison;
   }
 
   private error(e: ApiError): Response {

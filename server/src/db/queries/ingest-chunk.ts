@@ -1,5 +1,5 @@
 import type { ChunkBatch, IngestChunk, PlayerColumns } from "../messages.ts";
-import type { Sql } from "../client.ts";
+import type { Sql, Tx } from "../client.ts";
 import { assertRunDate } from "./run-date.ts";
 import { PLAYER_FIELDS } from "@wotc/schema/player";
 import { numberArray, textArray } from "../array-literal.ts";
@@ -83,14 +83,8 @@ export async function ingestChunk(sql: Sql, chunk: IngestChunk): Promise<IngestR
           last_changed = greatest(p.last_changed, excluded.last_changed)
         where p.battles is distinct from excluded.battles
       `;
-      const ledger = b.start.length === 0 ? { count: 0 } : await tx`
-        insert into run_batches (run_date, platform, start, "end", found, max_account_id)
-        select ${chunk.runDate}::date, u.*
-        from unnest(${textArray(b.platform)}::text[], ${numberArray(b.start)}::int8[], ${numberArray(b.end)}::int8[],
-          ${numberArray(b.found)}::int4[], ${numberArray(b.maxAccountId)}::int8[])
-          as u(platform, start, "end", found, max_account_id)
-        on conflict do nothing
-      `;
+      const ledger = b.start.length === 0 ? { count: 0 } : await writeLedger(tx, chunk.runDate, b);
+      if (chunk.clearsFailed && b.start.length > 0) await clearFailed(tx, chunk.runDate, b);
       return { rows: players.accountId.length, batches: ledger.count, changed: upsert.count };
     });
   } catch (e) {
@@ -141,8 +135,46 @@ export function uniqueSortedPlayers(c: PlayerColumns): PlayerColumns {
   return picked as PlayerColumns;
 }
 
+type BatchColumns = ReturnType<typeof sortedBatchColumns>;
+
+/** The batches' ledger rows with their provenance; a batch committed before keeps its row. */
+export function writeLedger(tx: Tx, runDate: string, b: BatchColumns) {
+  return tx`
+    insert into run_batches (run_date, platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
+    select ${runDate}::date, u.*
+    from unnest(${b.platform}::text[], ${b.start}::int8[], ${b.end}::int8[], ${b.found}::int4[], ${b.maxAccountId}::int8[],
+                ${b.answeredBy}::text[], ${b.checkState}::text[], ${b.checkedBy}::text[], ${b.answerHash}::text[])
+      as u(platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
+    on conflict do nothing
+  `;
+}
+
+/** A repair's ledger rows: the batch's row (if any) takes the repair's figures and provenance. */
+export function writeLedgerReplacing(tx: Tx, runDate: string, b: BatchColumns) {
+  return tx`
+    insert into run_batches (run_date, platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
+    select ${runDate}::date, u.*
+    from unnest(${b.platform}::text[], ${b.start}::int8[], ${b.end}::int8[], ${b.found}::int4[], ${b.maxAccountId}::int8[],
+                ${b.answeredBy}::text[], ${b.checkState}::text[], ${b.checkedBy}::text[], ${b.answerHash}::text[])
+      as u(platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
+    on conflict (run_date, platform, start) do update set
+      found = excluded.found, max_account_id = excluded.max_account_id, answered_by = excluded.answered_by,
+      check_state = excluded.check_state, checked_by = excluded.checked_by, answer_hash = excluded.answer_hash,
+      committed_at = now()
+  `;
+}
+
+/** Batches that were set aside as failed and have now committed. */
+export function clearFailed(tx: Tx, runDate: string, b: BatchColumns) {
+  return tx`
+    delete from failed_batches f
+    using unnest(${b.platform}::text[], ${b.start}::int8[]) as u(platform, start)
+    where f.run_date = ${runDate}::date and f.platform = u.platform and f.start = u.start
+  `;
+}
+
 /** Sorted by (platform, start) for the same reason as the players: a fixed lock order. */
-function sortedBatchColumns(batches: ChunkBatch[]) {
+export function sortedBatchColumns(batches: ChunkBatch[]) {
   const sorted = [...batches].sort((a, b) => (a.platform === b.platform ? a.start - b.start : a.platform < b.platform ? -1 : 1));
   return {
     platform: sorted.map((x) => x.platform),
@@ -150,5 +182,9 @@ function sortedBatchColumns(batches: ChunkBatch[]) {
     end: sorted.map((x) => x.end),
     found: sorted.map((x) => x.found),
     maxAccountId: sorted.map((x) => x.maxAccountId),
+    answeredBy: sorted.map((x) => x.answeredBy ?? null),
+    checkState: sorted.map((x) => x.checkState ?? null),
+    checkedBy: sorted.map((x) => x.checkedBy ?? null),
+    answerHash: sorted.map((x) => x.answerHash ?? null),
   };
 }

@@ -10,6 +10,8 @@ export interface Run {
   startedAt: Date;
   finishedAt: Date | null;
   errors: number;
+  /** The errors by kind recorded so far (a resumed run goes on counting from them). */
+  errorCounts: Record<string, number>;
   /** true when the row already existed (a restart on the same day). */
   resumed: boolean;
 }
@@ -23,10 +25,10 @@ export async function startOrResumeRun(sql: Sql, runDate: string, ranges: RunRan
       on conflict (run_date) do nothing
       returning *
     )
-    select run_date::text as "runDate", state, ranges, started_at as "startedAt", finished_at as "finishedAt", errors, false as resumed
+    select run_date::text as "runDate", state, ranges, started_at as "startedAt", finished_at as "finishedAt", errors, error_counts as "errorCounts", false as resumed
     from inserted
     union all
-    select run_date::text, state, ranges, started_at, finished_at, errors, true
+    select run_date::text, state, ranges, started_at, finished_at, errors, error_counts, true
     from runs
     where run_date = ${runDate}::date and not exists (select from inserted)
   `;

@@ -1,0 +1,246 @@
+/**
+ * The public daily statistics end to end: a real server and two real clients
+ * crawl a simulated world on five dates (2026-03-03 is missed; the ranges
+ * grow after the first date; on 2026-03-04 two batches are set aside as
+ * failed), and every figure of GET /api/stats/daily.csv and account-age.csv,
+ * and of the static export, equals the figure the stats oracle computes from
+ * the world by the issue's definitions.
+ *
+ * The failed batches are written into the database by the test: the run that
+ * sets a batch aside (issue 11) is not on main yet. Before the 2026-03-04 run
+ * the two batches are entered in its ledger so the crawl leaves them alone;
+ * after it their ledger rows are replaced by failed_batches rows (exactly
+ * the state a run that set them aside leaves) and the statistics are
+ * recomputed with `bun run server stats recompute`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Platform } from "@wotc/schema/player";
+import { DAILY_COLUMNS, ACCOUNT_AGE_COLUMNS } from "../../server/src/stats/columns";
+import type { World } from "../support/wg-sim/model";
+import { startSimulator } from "../support/wg-sim/server";
+import { expectedDailyStats, type Crawl } from "../support/wg-sim/stats-oracle";
+import { addToken, spawnProc, startClient, startServer, writeServerConfig, type Proc } from "../support/processes";
+import { createTestDatabase, type TestDatabase } from "../support/db";
+import { setBatchAside } from "../support/failed-batches";
+
+const KEY = "stats-key";
+const [D1, D2, D4, D5, D6] = ["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-05", "2026-03-06"];
+
+/**
+ * 150 accounts a day are created at the top of each platform's range, whose
+ * max is only 1,000 IDs above the epoch frontier: both ranges grow by 10,000
+ * after the first date, and the accounts already in the new part are newly
+ * tracked there.
+ */
+const world: World = {
+  seed: 1414,
+  epoch: D1,
+  platforms: {
+    xbox: { min: 5_000, frontier: 14_000, growthPerDay: 150 },
+    ps: { min: 1_073_740_000, frontier: 1_073_749_000, growthPerDay: 150 },
+  },
+};
+const initialRanges = { xbox: { min: 5_000, max: 15_000 }, ps: { min: 1_073_740_000, max: 1_073_750_000 } };
+/**
+ * Set aside on 2026-03-04: an Xbox batch of accounts created that day (first
+ * seen the next date, created before it: newly tracked) and a PlayStation
+ * batch of old ones (their next crawl sees three days of play).
+ */
+const failedOnD4 = [
+  { platform: "xbox" as Platform, start: 14_300, end: 14_400 },
+  { platform: "ps" as Platform, start: 1_073_745_000, end: 1_073_745_100 },
+];
+
+let sim: ReturnType<typeof startSimulator>;
+let db: TestDatabase;
+let configPath: string;
+let dir: string;
+let token: string;
+let env: Record<string, string>;
+const crawls: Crawl[] = [];
+const outputs = new Map<string, string>();
+
+async function currentRanges(): Promise<Crawl["ranges"]> {
+  return JSON.parse(await readFile(configPath, "utf8")).ranges;
+}
+
+/** One date's run: server and two clients, to the end; the ranges are those the config file holds before it. */
+async function crawl(date: string, before?: (ranges: Crawl["ranges"]) => Promise<void>): Promise<Crawl> {
+  const ranges = await currentRanges();
+  await before?.(ranges);
+  sim.setDay(date);
+  const server = startServer(configPath, ["--date", date], env);
+  const url = `http://127.0.0.1:${(await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1]}`;
+  const clients = [1, 2].map((i) => startClient(url, token, `volunteer-${i}`));
+  expect(await server.exited).toBe(0);
+  for (const client of clients) expect(await client.exited).toBe(0);
+  outputs.set(date, server.output());
+  const done = { date, ranges };
+  crawls.push(done);
+  return done;
+}
+
+async function runCommand(args: string[]): Promise<Proc> {
+  const proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, ...args], env);
+  expect(await proc.exited).toBe(0);
+  return proc;
+}
+
+/** CSV text as rows of strings by column name. */
+function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...lines] = text.trimEnd().split("\r\n");
+  const columns = header!.split(",");
+  return lines.map((line) => Object.fromEntries(line.split(",").map((cell, i) => [columns[i]!, cell])));
+}
+
+/** The oracle's rows as the CSV writes them: null empty, numbers and booleans as text. */
+function asCsvCells<Row extends object>(rows: Row[], columns: readonly string[]): Record<string, string>[] {
+  return rows.map((row) =>
+    Object.fromEntries(columns.map((c) => [c, (row as Record<string, unknown>)[c] === null ? "" : String((row as Record<string, unknown>)[c])])),
+  );
+}
+
+beforeAll(async () => {
+  sim = startSimulator({ world, day: D1, keys: [KEY] });
+  db = await createTestDatabase();
+  const fixture = await writeServerConfig({});
+  dir = fixture.dir;
+  configPath = fixture.configPath;
+  await Bun.write(
+    configPath,
+    JSON.stringify({
+      server: { host: "127.0.0.1", port: 0, progressSeconds: 1, leaseSeconds: 30, dataDir: join(dir, "data") },
+      wg: { apiBase: sim.url, requestTimeoutMs: 2_000, maxAttempts: 20, keys: [{ applicationId: KEY, rps: null, clients: ["*"] }] },
+      ranges: initialRanges,
+      growth: { margin: 2_000, step: 10_000 },
+      stats: { exportDir: join(dir, "site") },
+    }),
+  );
+  env = { DATABASE_URL: db.url };
+  token = await addToken(configPath, "volunteer", env);
+}, 60_000);
+afterAll(async () => {
+  await sim?.stop();
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe("five crawled dates: a grown range, a missed date, failed batches", () => {
+  test("the crawls: the ranges grow after the first date, the failed batches are set aside", async () => {
+    await crawl(D1);
+    expect(outputs.get(D1)).toContain(`the crawl writes as "${db.name}_writer"`);
+    expect(outputs.get(D1)).toContain(`statistics ${D1} (complete, first crawled date)`);
+    expect(outputs.get(D1)).toMatch(/static export: 1 date \(last 2026-03-01\)/);
+    const grown = await currentRanges();
+    expect(grown.xbox.max).toBeGreaterThan(initialRanges.xbox.max);
+
+    await crawl(D2);
+    const d4 = await crawl(D4, async (ranges) => {
+      // The ledger of the run-to-be names the two batches, so the crawl leaves them alone.
+      await db.sql`insert into runs (run_date, state, ranges) values (${D4}, 'running', ${db.sql.json(ranges)})`;
+      for (const b of failedOnD4) {
+        await db.sql`insert into run_batches (run_date, platform, start, "end", found) values (${D4}, ${b.platform}, ${b.start}, ${b.end}, 0)`;
+      }
+    });
+    expect(outputs.get(D4)).toMatch(new RegExp(`resuming run ${D4}: 2 of [\\d,]+ batches already committed`));
+    // ... and then they are what a run that set them aside leaves: no rows, no ledger entry, a failed_batches row.
+    for (const b of failedOnD4) {
+      expect((await db.sql`select count(*)::int as n from players where account_id >= ${b.start} and account_id < ${b.end} and last_changed = ${D4}`)[0]!.n).toBe(0);
+      await db.sql`delete from run_batches where run_date = ${D4} and platform = ${b.platform} and start = ${b.start}`;
+      await setBatchAside(db.sql, { date: D4, ...b });
+    }
+    d4.failed = failedOnD4;
+    const recompute = await runCommand(["stats", "recompute"]);
+    expect(recompute.output()).toContain(`statistics ${D4} (incomplete, 2 days after ${D2})`);
+    expect(recompute.output()).toMatch(/computed the statistics of 3 crawled dates \(1 incomplete\)/);
+
+    await crawl(D5);
+    expect(outputs.get(D5)).toContain(`statistics ${D5} (incomplete, 1 day after ${D4})`);
+    await crawl(D6);
+    expect(outputs.get(D6)).toContain(`statistics ${D6} (complete, 1 day after ${D5})`);
+  }, 300_000);
+
+  describe("what a reader downloads", () => {
+    let server: Proc;
+    let url: string;
+    let expected: ReturnType<typeof expectedDailyStats>;
+    beforeAll(async () => {
+      expected = expectedDailyStats(world, crawls);
+      // The next date's run, without clients: the server serves the statistics while it waits for them.
+      server = startServer(configPath, ["--date", "2026-03-07"], env);
+      url = `http://127.0.0.1:${(await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1]}`;
+    });
+    afterAll(async () => {
+      server?.kill("SIGTERM");
+      await server?.exited;
+    }, 60_000);
+
+    test("the oracle itself sees what the scenario is for", () => {
+      const at = (date: string, platform: string) => expected.daily.find((r) => r.date === date && r.platform === platform)!;
+      expect(at(D1, "all")).toMatchObject({ active_accounts: 0, battles: 0, new_accounts: 0, span_days: null, complete: true });
+      expect(at(D1, "all").newly_tracked).toBeGreaterThan(0);
+      expect(at(D2, "xbox").newly_tracked).toBeGreaterThan(0); // the grown part of the range
+      expect(at(D2, "xbox").new_accounts).toBeGreaterThan(0);
+      expect(at(D4, "all")).toMatchObject({ span_days: 2, complete: false, batches_failed: 2 });
+      expect(at(D5, "xbox").newly_tracked).toBeGreaterThan(0); // the accounts of the failed batch
+      expect(at(D5, "all").complete).toBe(false);
+      expect(at(D6, "all").complete).toBe(true);
+      expect(at(D6, "all").active_accounts).toBeGreaterThan(0);
+    });
+
+    test("every figure of daily.csv equals the oracle's", async () => {
+      const response = await fetch(`${url}/api/stats/daily.csv`);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text.split("\r\n")[0]).toBe(DAILY_COLUMNS.join(","));
+      expect(parseCsv(text)).toEqual(asCsvCells(expected.daily, DAILY_COLUMNS));
+    });
+
+    test("daily.json carries the same figures, typed; ?from=&to= select the dates", async () => {
+      const rows = await (await fetch(`${url}/api/stats/daily.json`)).json();
+      expect(rows).toEqual(expected.daily);
+      const range = await (await fetch(`${url}/api/stats/daily.json?from=${D2}&to=${D4}`)).json();
+      expect(range).toEqual(expected.daily.filter((r) => r.date >= D2 && r.date <= D4));
+      const bad = await fetch(`${url}/api/stats/daily.csv?from=2026-03-32`);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: string }).error).toContain("from=2026-03-32: expected a date as YYYY-MM-DD");
+    });
+
+    test("every figure of account-age.csv equals the oracle's", async () => {
+      const text = await (await fetch(`${url}/api/stats/account-age.csv`)).text();
+      expect(parseCsv(text)).toEqual(asCsvCells(expected.accountAge, ACCOUNT_AGE_COLUMNS));
+    });
+
+    test("the static export written after the last run, and by `export --out`, holds the same figures", async () => {
+      const site = join(dir, "site", "data");
+      const written = await readFile(join(site, "daily.csv"), "utf8");
+      expect(parseCsv(written)).toEqual(asCsvCells(expected.daily, DAILY_COLUMNS));
+      // data.js is a script a page opened from file:// can load: it assigns one global.
+      const script = await readFile(join(site, "data.js"), "utf8");
+      const scope: { WOTC_STATS?: { last_date: string; daily: unknown[]; account_age: unknown[] } } = {};
+      new Function("globalThis", script)(scope);
+      expect(scope.WOTC_STATS!.last_date).toBe(D6);
+      expect(scope.WOTC_STATS!.daily).toEqual(expected.daily);
+      expect(scope.WOTC_STATS!.account_age).toEqual(expected.accountAge);
+      const active = JSON.parse(await readFile(join(site, "series", "active_accounts.json"), "utf8"));
+      const dates = [D1, D2, D4, D5, D6];
+      expect(active.dates).toEqual(dates);
+      expect(active.complete).toEqual([true, true, false, false, true]);
+      expect(active.span_days).toEqual([null, 1, 2, 1, 1]);
+      for (const platform of ["xbox", "ps", "all"] as const) {
+        expect(active.values[platform]).toEqual(dates.map((d) => expected.daily.find((r) => r.date === d && r.platform === platform)!.active_accounts));
+      }
+
+      const out = join(dir, "export-by-hand");
+      const exported = await runCommand(["export", "--out", out]);
+      expect(exported.output()).toContain(`static export: 5 dates (last ${D6})`);
+      for (const file of ["daily.csv", "daily.json", "account-age.csv", "account-age.json", "series/battles.csv"]) {
+        expect(await readFile(join(out, "data", file), "utf8")).toBe(await readFile(join(site, file), "utf8"));
+      }
+      const manifest = JSON.parse(await readFile(join(out, "data", "manifest.json"), "utf8"));
+      expect(manifest).toMatchObject({ last_date: D6, dates: 5 });
+    });
+  });
+});
