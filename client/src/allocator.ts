@@ -22,13 +22,15 @@ export interface ExecDeps {
   argv: string[];
   /** Bun.main: `/$bunfs/…` (or `B:\~BUN\…` on Windows) in a compiled executable. */
   main: string;
+  /** An IPC channel to the process that started this one (process.send exists). */
+  ipc: boolean;
   execve?: (file: string, args: string[], env: Record<string, string | undefined>) => void;
 }
 
 /** The command that runs this program again, or undefined when it should not (see above). */
 export function tunedRestart(deps: ExecDeps): { file: string; args: string[]; env: Record<string, string | undefined> } | undefined {
   if (deps.env[PURGE_DELAY_ENV] !== undefined || deps.platform === "win32" || !deps.execve) return undefined;
-  if (deps.env.NODE_CHANNEL_FD !== undefined) return undefined;
+  if (deps.ipc || deps.env.NODE_CHANNEL_FD !== undefined) return undefined;
   const compiled = deps.main.startsWith("/$bunfs/") || deps.main.includes("~BUN");
   // a compiled client is its own runtime: argv[1] names the embedded entry point, not a file to run
   const program = compiled ? [] : [...deps.execArgv, deps.argv[1]!];
@@ -45,6 +47,7 @@ export function restartWithTunedAllocator(): void {
     execArgv: process.execArgv,
     argv: process.argv,
     main: Bun.main,
+    ipc: typeof process.send === "function",
     execve: execve?.bind(process),
   });
   if (!restart) return;

@@ -13,6 +13,7 @@ const deps = (overrides: Partial<ExecDeps> = {}): ExecDeps => ({
   execArgv: ["--smol"],
   argv: ["/usr/bin/bun", "/src/client/src/main.ts", "--server", "https://t.example", "--token", "x"],
   main: "/src/client/src/main.ts",
+  ipc: false,
   execve: () => {},
   ...overrides,
 });
@@ -35,6 +36,7 @@ test("not again, not over the volunteer's own setting, not on Windows, not under
   expect(tunedRestart(deps({ env: { [PURGE_DELAY_ENV]: "250" } }))).toBeUndefined();
   expect(tunedRestart(deps({ platform: "win32" }))).toBeUndefined();
   expect(tunedRestart(deps({ execve: undefined }))).toBeUndefined();
+  expect(tunedRestart(deps({ ipc: true }))).toBeUndefined();
   expect(tunedRestart(deps({ env: { NODE_CHANNEL_FD: "3" } }))).toBeUndefined();
 });
 
