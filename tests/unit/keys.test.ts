@@ -9,6 +9,9 @@ import { ServerConfig } from "@wotc/schema/config";
 import { ownKeyHash, type OwnKey } from "@wotc/schema/wire/register";
 import { KeyRing, OWN_KEY_REFUSED, OWN_KEY_REQUIRED } from "../../server/src/keys";
 import { ClientHub } from "../../server/src/ws/hub";
+import { createApp } from "../../server/src/app";
+import { ownKeyOf } from "../../server/src/routes/work";
+import type { TokenStore } from "../../server/src/tokens";
 import { fakeClient, testConfig } from "../support/crawl-harness";
 
 const RANGES = { xbox: { min: 5000, max: 6000 }, ps: { min: 1_073_740_000, max: 1_073_741_000 } };
@@ -150,5 +153,57 @@ describe("the hub with volunteers' keys", () => {
     expect(sent.map((text) => JSON.parse(text))).toEqual([{ type: "error", message: OWN_KEY_REQUIRED }]);
     expect(closed?.[0]).toBe(1008);
     expect(hub.size).toBe(0);
+  });
+});
+
+describe("register and the work socket with a volunteer's key", () => {
+  function appWith(wg: Record<string, unknown>) {
+    const config = v.parse(ServerConfig, { wg: { keys: [{ applicationId: "secret-app-id", rps: 10, clients: ["*"] }], ...wg }, ranges: RANGES });
+    const tokens = { verify: async (token: string | undefined) => (token === "good-token" ? "volunteer" : undefined) } as unknown as TokenStore;
+    const app = createApp({ config, hub: new ClientHub(config, () => {}), tokens, currentCrawl: () => undefined, version: "test" });
+    return (body: Record<string, unknown>) =>
+      app.request("http://tracker.example.org:8888/api/register", {
+        method: "POST",
+        headers: { authorization: "Bearer good-token", "content-type": "application/json" },
+        body: JSON.stringify({ name: "box", version: "0.2.0", ...body }),
+      });
+  }
+
+  test("welcome: the answer carries none of the operator's keys, the share of the claimed rate, and the claim for the socket", async () => {
+    const register = appWith({ volunteerKeys: "welcome" });
+    const response = await register({ ownKey: own(hashA, 8, "address") });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).not.toContain("secret-app-id");
+    const settings = JSON.parse(text);
+    expect(settings.applicationId).toBeUndefined();
+    expect(settings.rps).toBe(8);
+    expect(settings.workPath).toBe(`/api/work?name=box&version=0.2.0&key=${hashA}&rps=8&per=address`);
+    // and a client without a key still gets the operator's
+    expect(((await (await register({})).json()) as { applicationId: string }).applicationId).toBe("secret-app-id");
+  });
+
+  test("never and required refuse with 403 and the words that say what to do", async () => {
+    expect([(await appWith({})({ ownKey: own(hashA) })).status, await (await appWith({})({ ownKey: own(hashA) })).json()]).toEqual([403, { error: OWN_KEY_REFUSED }]);
+    const required = appWith({ volunteerKeys: "required" });
+    const refused = await required({});
+    expect([refused.status, await refused.json()]).toEqual([403, { error: OWN_KEY_REQUIRED }]);
+  });
+
+  test("a client sending its key where the hash goes is refused without the key being echoed", async () => {
+    const key = "0123456789abcdef0123456789abcdef";
+    const response = await appWith({ volunteerKeys: "welcome" })({ ownKey: { hash: key, rps: 10, per: "key" } });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).toContain("never the key");
+    expect(text).not.toContain(key);
+  });
+
+  test("the socket reads the claim back from its query, and refuses a malformed one", () => {
+    expect(ownKeyOf(undefined, undefined, undefined)).toBeUndefined();
+    expect(ownKeyOf(hashA, "8", "address")).toEqual(own(hashA, 8, "address"));
+    for (const [key, rps, per] of [[hashA, "fast", "key"], [hashA, "8", undefined], ["beef", "8", "key"], [hashA, "", "key"]] as const) {
+      expect(ownKeyOf(key, rps, per)).toEqual({ invalid: expect.stringContaining("invalid own-key parameters on the work socket") });
+    }
   });
 });
