@@ -76,7 +76,11 @@ export async function register(deps: RegisterDeps): Promise<ClientSettings> {
   }
   if (!response.ok) {
     // The server's own words, whole: they say what to do (e.g. bring your own WG key)
-    const said = errorOf(body);
+    let said = errorOf(body);
+    // A server from before volunteers' keys refuses the field itself
+    if (said && deps.request.ownKey && response.status === 400 && said.includes('"ownKey"')) {
+      said += "; this server is older than volunteers' own WG keys: run the client without --application-id (or ask the operator to update)";
+    }
     throw new RegistrationRefused(
       said ? `the server refused this client (HTTP ${response.status}): ${said}` : `the server refused this client: HTTP ${response.status}${summarise(body)}`,
       response.status,

@@ -352,6 +352,16 @@ describe("client session with the volunteer's own WG key", () => {
     });
   }
 
+  test("a server from before volunteers' keys refuses the field: the client says to run without the key", async () => {
+    // What such a server answers (its RegisterRequest is a strict object without ownKey)
+    const older = (async () =>
+      Response.json({ error: 'invalid register request: × Invalid key: Expected never but received "ownKey"\n  → at ownKey' }, { status: 400 })) as unknown as typeof fetch;
+    const log = capture();
+    const exit = await runClient({ server: "http://tracker.test", token: TOKEN, name: "box", ownKey, fetch: older, log });
+    expect(exit).toMatchObject({ code: 1, reason: "refused" });
+    expect(exit.message).toContain("this server is older than volunteers' own WG keys: run the client without --application-id");
+  });
+
   test("with the operator's key, WG refusing it fails the batch as before: the operator has to act, not the volunteer", async () => {
     const server = tracker({ ...workThenDone([batch(1, 5000)]), wgRefuses: { "app-1": "INVALID_APPLICATION_ID" } });
     const exit = await runClient(options(server, capture()));
