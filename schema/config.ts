@@ -178,6 +178,15 @@ const Verification = v.strictObject({
     v.pipe(v.number(), v.minValue(0), v.maxValue(1), v.description("Share of a trusted token's batches answered again by another client, drawn at random.")),
     0.03,
   ),
+  earlyChecks: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(0),
+      v.description("A trusted token's n-th answer of a run is checked with probability earlyChecks/n (never less than spotCheckShare): one that turned dishonest is found early in its day."),
+    ),
+    5,
+  ),
   checkWaitSeconds: v.optional(
     v.pipe(positiveInt, v.description("How long an answer waits for another client's before it is written unchecked (and checked later, when one is there).")),
     60,
