@@ -32,7 +32,7 @@ describe("rate shares", () => {
     const last = clients.map((c) => c.rates().at(-1)!);
     expect(last.map((m) => m.type === "rate" && m.rps)).toEqual([7, 7, 6]);
     // register, before the socket opens, answers the share a fourth client would get
-    expect(hub.keys.share(0, 1)).toBe(5);
+    expect(hub.keys.offer({ tokenName: "d", address: "192.0.2.1" })).toMatchObject({ rps: 5 });
     hub.close(clients[0]!.session, "gone");
     expect(clients.slice(1).map((c) => c.rates().at(-1))).toEqual([
       { type: "rate", rps: 10, inFlight: 12 },
@@ -56,8 +56,8 @@ describe("rate shares", () => {
       { type: "rate", rps: 5, inFlight: 7 },
     ]);
     expect(away.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
-    expect(hub.keys.share(0, 1, "203.0.113.9")).toBe(5);
-    expect(hub.keys.share(0, 1, "192.0.2.50")).toBe(10);
+    expect(hub.keys.offer({ tokenName: "again", address: "203.0.113.9" })).toMatchObject({ rps: 5 });
+    expect(hub.keys.offer({ tokenName: "new", address: "192.0.2.50" })).toMatchObject({ rps: 10 });
   });
 
   test("a key with fewer requests/s than holders gives each a fraction", () => {

@@ -8,6 +8,7 @@ import { FAULT_KINDS, type FaultKind, FaultPlan, type Faults } from "./faults.ts
 import { ProjectionCache } from "./fields.ts";
 import { defaultWorld, type World, WorldDay } from "./world.ts";
 import { type CountedPer, createLimiter, type Limiter, type LimiterKind } from "./rate-limit.ts";
+import { type KeyStats, KeyTally } from "./key-stats.ts";
 
 export const ACCOUNT_INFO_PATH = "/wotx/account/info/";
 export const DEFAULT_KEYS = ["demo-key"];
@@ -72,6 +73,8 @@ export interface SimulatorStats {
   okByStartId: Map<number, number>;
   /** With `recordArrivals`: when each request reached the rate check (ms), refused ones included. */
   arrivals: number[];
+  /** Per application_id: requests, ok answers, rate-limited ones and the busiest second. */
+  byKey: Record<string, KeyStats>;
 }
 
 /** A key's limit: its rule, and the limiters counting it (one, or one per client address). */
@@ -141,6 +144,7 @@ export class Simulator {
 
   stats(): SimulatorStats {
     const c = this.counts;
+    const byKey = Object.fromEntries([...c.byKey].map(([key, tally]) => [key, { ...tally.stats }]));
     return {
       ...c,
       day: this.day,
@@ -148,6 +152,7 @@ export class Simulator {
       faults: { ...c.faults },
       okByStartId: new Map(c.okByStartId),
       arrivals: [...c.arrivals],
+      byKey,
     };
   }
 
@@ -180,7 +185,7 @@ export class Simulator {
       this.counts.faults.slow++;
       await Bun.sleep(this.faultPlan.slowMs);
     }
-    this.countOk(checked);
+    this.countOk(checked, params.get("application_id")!);
     return jsonResponse(body);
   };
 
@@ -188,24 +193,34 @@ export class Simulator {
   private admit(params: URLSearchParams, address: string): AccountInfoQuery | ApiError {
     const applicationId = params.get("application_id");
     if (!applicationId) return apiError(402, "APPLICATION_ID_NOT_SPECIFIED", "application_id");
+    const now = performance.now();
+    const tally = this.tallyOf(applicationId, now);
+    tally.request(now);
     const limit = this.limits.get(applicationId);
     if (limit === undefined) return apiError(407, "INVALID_APPLICATION_ID", "application_id", applicationId);
-    if (limit !== null && !this.limiterFor(limit, address).take(this.now())) {
+    if (limit !== null && !this.limiterFor(limit, address, now).take(this.arrival(now))) {
       this.counts.rateLimited++;
+      tally.stats.rateLimited++;
       return apiError(407, "REQUEST_LIMIT_EXCEEDED", "application_id");
     }
     return parseAccountInfo(params, this.projections);
   }
 
-  private limiterFor(limit: KeyLimit, address: string): Limiter {
+  private tallyOf(applicationId: string, now: number): KeyTally {
+    let tally = this.counts.byKey.get(applicationId);
+    if (!tally) this.counts.byKey.set(applicationId, (tally = new KeyTally(now)));
+    return tally;
+  }
+
+  private limiterFor(limit: KeyLimit, address: string, now: number): Limiter {
     const who = limit.countedPer === "key" ? "" : address;
     let limiter = limit.limiters.get(who);
-    if (!limiter) limit.limiters.set(who, (limiter = createLimiter(limit.kind, limit.rps, performance.now())));
+    if (!limiter) limit.limiters.set(who, (limiter = createLimiter(limit.kind, limit.rps, now)));
     return limiter;
   }
 
-  private now(): number {
-    const now = performance.now();
+  /** A request reaching the rate check at `now`, recorded when asked to. */
+  private arrival(now: number): number {
     if (this.recordArrivals && this.counts.arrivals.length < MAX_ARRIVALS) this.counts.arrivals.push(now);
     return now;
   }
@@ -229,12 +244,14 @@ export class Simulator {
     return response;
   }
 
-  private countOk(query: AccountInfoQuery): void {
+  private countOk(query: AccountInfoQuery, applicationId: string): void {
     const c = this.counts;
     c.ok++;
     c.idsAnswered += query.ids.length;
     const start = query.ids[0];
     c.okByStartId.set(start, (c.okByStartId.get(start) ?? 0) + 1);
+    const tally = this.counts.byKey.get(applicationId);
+    if (tally) tally.stats.ok++;
   }
 }
 
@@ -251,6 +268,7 @@ function freshCounts() {
     faults: emptyFaultCounts(),
     okByStartId: new Map<number, number>(),
     arrivals: [] as number[],
+    byKey: new Map<string, KeyTally>(),
   };
 }
 
