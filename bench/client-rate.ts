@@ -121,6 +121,8 @@ async function measure(database: BenchDatabase, name: string, scenario: Scenario
       ranges,
       clients: scenario.clients,
       date: DAY,
+      // the operator's own clients: no second opinions, so the requests are the pacing's alone
+      trust: "operator",
       rssEveryMs: 5_000,
       onClients: (spawned) => {
         pids = spawned;

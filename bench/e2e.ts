@@ -1,5 +1,5 @@
 /**
- * `bun run bench e2e [IDs] [clients]`: the whole system on loopback with no
+ * `bun run bench e2e [IDs] [clients] [--operator | --no-verification]`: the whole system on loopback with no
  * API limit (server, embedded PostgreSQL with fsync on, N client processes,
  * the WG simulator in its own process) against the lean reference loop
  * (bench/support/lean-loop.ts) on the same simulator, schema and run date, in
@@ -9,6 +9,10 @@
  * time on a shared machine is noisy, it also prints the CPU seconds per
  * million IDs of every process (server, each client, the PostgreSQL backends
  * serving each side, the simulator): a change can be judged by those alone.
+ * The clients are new volunteers (their own tokens, checked until trusted,
+ * then spot-checked: every check of the trust issue on); `--operator` makes
+ * them the operator's own machines (never checked), `--no-verification`
+ * switches checking off.
  * Last line: `e2e/lean = X.XX` (IDs/s of the system over the lean loop's).
  * Target: >= 0.80; server + clients <= 2x the lean loop's CPU per million IDs.
  */
@@ -20,8 +24,12 @@ const DAY = "2026-11-27";
 const KEY = "bench-key";
 
 export async function main(args: string[]): Promise<void> {
-  const ids = Number(args[0] ?? 2_000_000);
-  const clients = Number(args[1] ?? 2);
+  const flags = new Set(args.filter((a) => a.startsWith("--")));
+  const positional = args.filter((a) => !a.startsWith("--"));
+  const ids = Number(positional[0] ?? 2_000_000);
+  const clients = Number(positional[1] ?? 2);
+  const trust = flags.has("--operator") ? "operator" : "new";
+  const verification = !flags.has("--no-verification");
   if (!(ids >= 200) || !Number.isInteger(clients) || clients < 1) {
     throw new Error(`usage: bun run bench e2e [IDs >= 200] [clients >= 1]; got ${args.join(" ")}`);
   }
@@ -32,13 +40,14 @@ export async function main(args: string[]): Promise<void> {
   const pg = PgCpuMeter.forCluster(database.cluster.clusterDir);
   try {
     await warmUp(sim.url);
-    console.log(`e2e: ${(2 * half).toLocaleString("en-US")} IDs, ${clients} client${clients > 1 ? "s" : ""}, run date ${DAY}, simulator at ${sim.url}`);
+    const checks = !verification ? "verification off" : trust === "operator" ? "the operator's own clients (never checked)" : "new volunteers (checked until trusted, then spot-checked)";
+    console.log(`e2e: ${(2 * half).toLocaleString("en-US")} IDs, ${clients} client${clients > 1 ? "s" : ""}, ${checks}, run date ${DAY}, simulator at ${sim.url}`);
 
     const systemDb = "bench_e2e_system";
     const systemUrl = await freshDatabase(database, systemDb);
     let simCpu = new CpuWindow(sim.pid);
     pg.start();
-    const system = await runCrawl({ databaseUrl: systemUrl, apiBase: sim.url, applicationId: KEY, rps: null, ranges, clients, date: DAY });
+    const system = await runCrawl({ databaseUrl: systemUrl, apiBase: sim.url, applicationId: KEY, rps: null, ranges, clients, date: DAY, trust, verification });
     const systemPg = pg.stop();
     const systemSim = simCpu.stop();
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../server/src/db/embedded";
 import { openClient } from "../../server/src/db/client";
-import { addToken, spawnProc, type Proc } from "../../tests/support/processes";
+import { spawnProc, type Proc } from "../../tests/support/processes";
 import { databaseUrl } from "../../tests/support/db";
 import { exitedCpuSeconds, ThreadSampler } from "./cpu";
 import type { SimulatorStats, StartOptions } from "../../tests/support/wg-sim/server";
@@ -122,6 +122,14 @@ export interface CrawlRunOptions {
   onStatus?: (status: any) => void;
   /** Called once the client processes are spawned, with their pids. */
   onClients?: (pids: number[]) => void;
+  /**
+   * Each client has a token of its own, added as a new volunteer's ("new",
+   * default: checked until trusted, then spot-checked) or as the operator's
+   * own machine ("operator": `token add --trusted`, never checked).
+   */
+  trust?: "new" | "operator";
+  /** verification.enabled in the server config (default true, as shipped). */
+  verification?: boolean;
 }
 
 export interface CrawlRunResult {
@@ -138,6 +146,14 @@ export interface CrawlRunResult {
   clientOutputs: string[];
 }
 
+/** `bun run server token add NAME [--trusted]`: the token is alone on the last line of stdout. */
+async function addToken(configPath: string, name: string, env: Record<string, string>, trusted: boolean): Promise<string> {
+  const proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, "token", "add", name, ...(trusted ? ["--trusted"] : [])], env);
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`token add exited ${code}:\n${proc.output()}`);
+  return proc.stdout().trim().split("\n").at(-1)!.trim();
+}
+
 /** One complete day's crawl with real processes; resolves when the server exits 0. */
 export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult> {
   const dir = await mkdtemp(join(tmpdir(), "wotc-bench-"));
@@ -148,10 +164,12 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
       server: { host: "127.0.0.1", port: 0, progressSeconds: 10, dataDir: join(dir, "data"), ...options.server },
       wg: { apiBase: options.apiBase, keys: [{ applicationId: options.applicationId, rps: options.rps, clients: ["*"] }] },
       ranges: options.ranges,
+      verification: { enabled: options.verification ?? true },
     }),
   );
   const env = { DATABASE_URL: options.databaseUrl };
-  const token = await addToken(configPath, "bench", env);
+  const tokens: string[] = [];
+  for (let i = 1; i <= options.clients; i++) tokens.push(await addToken(configPath, `bench-${i}`, env, options.trust === "operator"));
   const spawnedAt = performance.now();
   const server: Proc = spawnProc([...bun("server"), "server/src/main.ts", "--config", configPath, "--date", options.date], env);
   const port = (await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1];
@@ -170,7 +188,7 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   const threads = process.env.WOTC_BENCH_THREADS ? new ThreadSampler(server.proc.pid) : undefined;
   const started = performance.now();
   const clients = Array.from({ length: options.clients }, (_, i) =>
-    spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", token, "--name", `bench-${i + 1}`]),
+    spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", tokens[i]!, "--name", `bench-${i + 1}`]),
   );
   options.onClients?.(clients.map((c) => c.proc.pid));
   const code = await server.exited;
