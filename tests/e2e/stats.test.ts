@@ -1,17 +1,11 @@
 /**
  * The public daily statistics end to end: a real server and two real clients
  * crawl a simulated world on five dates (2026-03-03 is missed; the ranges
- * grow after the first date; on 2026-03-04 two batches are set aside as
- * failed), and every figure of GET /api/stats/daily.csv and account-age.csv,
- * and of the static export, equals the figure the stats oracle computes from
- * the world by the issue's definitions.
- *
- * The failed batches are written into the database by the test: the run that
- * sets a batch aside (issue 11) is not on main yet. Before the 2026-03-04 run
- * the two batches are entered in its ledger so the crawl leaves them alone;
- * after it their ledger rows are replaced by failed_batches rows (exactly
- * the state a run that set them aside leaves) and the statistics are
- * recomputed with `bun run server stats recompute`.
+ * grow after the first date; on 2026-03-04 the simulator answers two batches
+ * with nothing but 504s, and the run sets them aside as failed), and
+ * every figure of GET /api/stats/daily.csv and account-age.csv, and of the
+ * static export, equals the figure the stats oracle computes from the world
+ * by the issue's definitions.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFile, rm } from "node:fs/promises";
@@ -23,7 +17,6 @@ import { startSimulator } from "../support/wg-sim/server";
 import { expectedDailyStats, type Crawl } from "../support/wg-sim/stats-oracle";
 import { addToken, spawnProc, startClient, startServer, writeServerConfig, type Proc } from "../support/processes";
 import { createTestDatabase, type TestDatabase } from "../support/db";
-import { setBatchAside } from "../support/failed-batches";
 
 const KEY = "stats-key";
 const [D1, D2, D4, D5, D6] = ["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-05", "2026-03-06"];
@@ -44,9 +37,10 @@ const world: World = {
 };
 const initialRanges = { xbox: { min: 5_000, max: 15_000 }, ps: { min: 1_073_740_000, max: 1_073_750_000 } };
 /**
- * Set aside on 2026-03-04: an Xbox batch of accounts created that day (first
- * seen the next date, created before it: newly tracked) and a PlayStation
- * batch of old ones (their next crawl sees three days of play).
+ * Poisoned on 2026-03-04 (every request for them is a 504), so set aside: an
+ * Xbox batch of accounts created that day (first seen the next date, created
+ * before it: newly tracked) and a PlayStation batch of old ones (their next
+ * crawl sees three days of play).
  */
 const failedOnD4 = [
   { platform: "xbox" as Platform, start: 14_300, end: 14_400 },
@@ -112,9 +106,11 @@ beforeAll(async () => {
     configPath,
     JSON.stringify({
       server: { host: "127.0.0.1", port: 0, progressSeconds: 1, leaseSeconds: 30, dataDir: join(dir, "data") },
-      wg: { apiBase: sim.url, requestTimeoutMs: 2_000, maxAttempts: 20, keys: [{ applicationId: KEY, rps: null, clients: ["*"] }] },
+      // Few attempts: a poisoned batch is given up by a client after 3, and set aside once both clients have.
+      wg: { apiBase: sim.url, requestTimeoutMs: 2_000, maxAttempts: 3, keys: [{ applicationId: KEY, rps: null, clients: ["*"] }] },
       ranges: initialRanges,
       growth: { margin: 2_000, step: 10_000 },
+      verification: { failAfterClients: 2 },
       stats: { exportDir: join(dir, "site") },
     }),
   );
@@ -128,7 +124,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("five crawled dates: a grown range, a missed date, failed batches", () => {
-  test("the crawls: the ranges grow after the first date, the failed batches are set aside", async () => {
+  test("the crawls: the ranges grow after the first date, the poisoned batches are set aside and the run completes", async () => {
     await crawl(D1);
     expect(outputs.get(D1)).toContain(`the crawl writes as "${db.name}_writer"`);
     expect(outputs.get(D1)).toContain(`statistics ${D1} (complete, first crawled date)`);
@@ -137,29 +133,28 @@ describe("five crawled dates: a grown range, a missed date, failed batches", () 
     expect(grown.xbox.max).toBeGreaterThan(initialRanges.xbox.max);
 
     await crawl(D2);
-    const d4 = await crawl(D4, async (ranges) => {
-      // The ledger of the run-to-be names the two batches, so the crawl leaves them alone.
-      await db.sql`insert into runs (run_date, state, ranges) values (${D4}, 'running', ${db.sql.json(ranges)})`;
-      for (const b of failedOnD4) {
-        await db.sql`insert into run_batches (run_date, platform, start, "end", found) values (${D4}, ${b.platform}, ${b.start}, ${b.end}, 0)`;
-      }
-    });
-    expect(outputs.get(D4)).toMatch(new RegExp(`resuming run ${D4}: 2 of [\\d,]+ batches already committed`));
-    // ... and then they are what a run that set them aside leaves: no rows, no ledger entry, a failed_batches row.
-    for (const b of failedOnD4) {
-      expect((await db.sql`select count(*)::int as n from players where account_id >= ${b.start} and account_id < ${b.end} and last_changed = ${D4}`)[0]!.n).toBe(0);
-      await db.sql`delete from run_batches where run_date = ${D4} and platform = ${b.platform} and start = ${b.start}`;
-      await setBatchAside(db.sql, { date: D4, ...b });
-    }
+    sim.simulator.setPoison(failedOnD4.map((b) => ({ from: b.start, to: b.end })));
+    const d4 = await crawl(D4);
+    sim.simulator.setPoison([]);
     d4.failed = failedOnD4;
-    const recompute = await runCommand(["stats", "recompute"]);
-    expect(recompute.output()).toContain(`statistics ${D4} (incomplete, 2 days after ${D2})`);
-    expect(recompute.output()).toMatch(/computed the statistics of 3 crawled dates \(1 incomplete\)/);
+    expect(outputs.get(D4)).toMatch(new RegExp(`run ${D4} complete in \\S+ with 2 batches failed`));
+    expect(outputs.get(D4)).toContain("failed batch xbox [14300, 14400): gave up after 3 attempts; last: WG error 504 SOURCE_NOT_AVAILABLE");
+    const failed = await db.sql`select platform, start::int8::text as start, "end"::int8::text as "end" from failed_batches where run_date = ${D4} order by failed_batches.start`;
+    expect(failed.map((f) => ({ platform: f.platform, start: Number(f.start), end: Number(f.end) }))).toEqual(failedOnD4);
+    expect(outputs.get(D4)).toContain(`statistics ${D4} (incomplete, 2 days after ${D2})`);
 
     await crawl(D5);
     expect(outputs.get(D5)).toContain(`statistics ${D5} (incomplete, 1 day after ${D4})`);
     await crawl(D6);
     expect(outputs.get(D6)).toContain(`statistics ${D6} (complete, 1 day after ${D5})`);
+
+    // Recomputed from the stored days by the command, the figures are the ones the runs computed.
+    const before = await db.sql`select * from daily_stats order by date, platform`;
+    const recompute = await runCommand(["stats", "recompute"]);
+    expect(recompute.output()).toMatch(/computed the statistics of 5 crawled dates \(2 incomplete\)/);
+    const after = await db.sql`select * from daily_stats order by date, platform`;
+    const figures = (rows: typeof before) => rows.map(({ computed_at: _, ...row }) => row);
+    expect(figures(after)).toEqual(figures(before));
   }, 300_000);
 
   describe("what a reader downloads", () => {
@@ -171,7 +166,7 @@ describe("five crawled dates: a grown range, a missed date, failed batches", () 
       // The next date's run, without clients: the server serves the statistics while it waits for them.
       server = startServer(configPath, ["--date", "2026-03-07"], env);
       url = `http://127.0.0.1:${(await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1]}`;
-    });
+    }, 70_000);
     afterAll(async () => {
       server?.kill("SIGTERM");
       await server?.exited;
@@ -242,5 +237,6 @@ describe("five crawled dates: a grown range, a missed date, failed batches", () 
       const manifest = JSON.parse(await readFile(join(out, "data", "manifest.json"), "utf8"));
       expect(manifest).toMatchObject({ last_date: D6, dates: 5 });
     });
+
   });
 });
