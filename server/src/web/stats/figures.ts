@@ -18,7 +18,7 @@ export interface FigureText {
 
 /** Said of every figure that compares a crawl with the one before. */
 const MARKS =
-  "A day marked incomplete had a batch of accounts that could not be crawled, on it or on the crawled day before: on the day itself those accounts are missing, and the next day counts their play of both days. A day that covers several days (a crawl was missed before it) holds the play of all of them.";
+  "A ringed day is incomplete: a batch of accounts could not be crawled on it or on the crawled day before, so those accounts are missing that day and their play shows up on the next. A shaded day follows a missed crawl and holds the play of every day since the last one.";
 
 export const SERIES: readonly FigureText[] = [
   {

@@ -25,8 +25,8 @@ async function start(): Promise<void> {
     return undefined;
   });
   if (!loaded) return;
-  fill(byId("downloads"), "The figures as files: ", ...loaded.downloads.flatMap((d, i) => [i > 0 ? " · " : "", h("a", { href: d.href }, d.label)]));
   const days = toDays(loaded.daily, loaded.accountAge);
+  if (days.length > 0) fill(byId("downloads"), "The figures as files: ", ...loaded.downloads.flatMap((d, i) => [i > 0 ? " · " : "", h("a", { href: d.href }, d.label)]));
   if (days.length === 0) {
     byId("origin").textContent = loaded.origin;
     byId("empty").hidden = false;

@@ -90,8 +90,8 @@ export class SeriesChart {
           value: (_u, _v, _s, idx) => {
             const day = this.dayAt(idx);
             if (!day) return "–";
-            const marks = dayMarks(day);
-            return `${day.date}${marks ? ` (${marks})` : ""}${idx === null || idx === undefined ? ", latest" : ""}`;
+            const marks = [dayMarks(day), idx === null || idx === undefined ? "latest" : ""].filter(Boolean).join(", ");
+            return `${day.date}${marks ? ` (${marks})` : ""}`;
           },
         },
         ...PLATFORMS.map(
