@@ -135,6 +135,7 @@ function chartCard(parent: HTMLElement, name: string, title: string, description
       ? [
           h("li", {}, h("span", { class: "swatch ring" }), "incomplete day (ringed points)"),
           h("li", {}, h("span", { class: "swatch band" }), "shaded: the day covers several days (a crawl was missed)"),
+          h("li", {}, h("span", { class: "swatch picked" }), "dashed: the day shown below"),
         ]
       : [h("li", {}, h("span", { class: "swatch hatch" }), "hatched bars: the day is incomplete")];
   parent.append(
