@@ -53,6 +53,10 @@ function rangesOverlap(ranges: Record<string, { min: number; max: number }>): st
 /** A client version as `bun run build:client` writes them; compared by schema/wire/client-version.ts. */
 const Version = v.pipe(v.string(), v.check((text) => parseVersion(text) !== undefined, `expected ${VERSION_FORMAT}`));
 
+/** Whether clients may (or must) query WG with their own application id instead of one of wg.keys. */
+export const VOLUNTEER_KEY_POLICIES = ["never", "welcome", "required"] as const;
+export type VolunteerKeyPolicy = (typeof VOLUNTEER_KEY_POLICIES)[number];
+
 export const WgKey = v.strictObject({
   applicationId: v.pipe(v.string(), v.minLength(1), v.description("The Wargaming application_id.")),
   rps: v.pipe(
@@ -173,6 +177,15 @@ const Verification = v.strictObject({
   spotCheckShare: v.optional(
     v.pipe(v.number(), v.minValue(0), v.maxValue(1), v.description("Share of a trusted token's batches answered again by another client, drawn at random.")),
     0.03,
+  ),
+  earlyChecks: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(0),
+      v.description("A trusted token's n-th answer of a run is checked with probability earlyChecks/n (never less than spotCheckShare): one that turned dishonest is found early in its day."),
+    ),
+    5,
   ),
   checkWaitSeconds: v.optional(
     v.pipe(positiveInt, v.description("How long an answer waits for another client's before it is written unchecked (and checked later, when one is there).")),
@@ -300,16 +313,44 @@ export const ServerConfig = v.strictObject({
   access: v.optional(v.pipe(Access, v.description("Who may register and connect, and how much one address may ask.")), {}),
   tls: v.optional(v.pipe(Tls, v.description("TLS for the HTTP and WebSocket listener.")), {}),
   admin: v.optional(v.pipe(Admin, v.description("Who may see per-client details and use admin endpoints.")), {}),
-  wg: v.strictObject({
-    apiBase: v.optional(
-      v.pipe(v.string(), v.url(), v.description("WG API base URL; the method path is appended.")),
-      "https://api-modernarmor.worldoftanks.com/wotx/",
+  wg: v.pipe(
+    v.strictObject({
+      apiBase: v.optional(
+        v.pipe(v.string(), v.url(), v.description("WG API base URL; the method path is appended.")),
+        "https://api-modernarmor.worldoftanks.com/wotx/",
+      ),
+      language: v.optional(v.pipe(v.string(), v.description("Language of the answers.")), "en"),
+      requestTimeoutMs: v.optional(v.pipe(positiveInt, v.description("A WG request taking longer is retried.")), 15_000),
+      maxAttempts: v.optional(v.pipe(positiveInt, v.description("Attempts per batch before the client hands it back as failed.")), 8),
+      keys: v.optional(
+        v.pipe(v.array(WgKey), v.description('The operator\'s WG keys and which clients use them; may be empty only when volunteerKeys is "required".')),
+        [],
+      ),
+      volunteerKeys: v.optional(
+        v.pipe(
+          v.picklist(VOLUNTEER_KEY_POLICIES),
+          v.description(
+            'Volunteers\' own WG keys (client --application-id): "never" = only the keys above, a client bringing its own is refused; ' +
+              '"welcome" = a client may bring its own and then gets none of ours; "required" = every client must bring its own. ' +
+              "Wargaming's terms forbid giving an application id to third parties: a volunteer's key never leaves its machine, the server sees a hash of it.",
+          ),
+        ),
+        "never",
+      ),
+      volunteerMaxRps: v.optional(
+        v.pipe(
+          v.number(),
+          v.minValue(0.1),
+          v.description("The most requests/s a volunteer's own key is given, whatever its client says the key allows: its answers are checked against that pace."),
+        ),
+        20,
+      ),
+    }),
+    v.forward(
+      v.check((wg) => wg.volunteerKeys === "required" || wg.keys.length > 0, 'at least one key is needed unless wg.volunteerKeys is "required"'),
+      ["keys"],
     ),
-    language: v.optional(v.pipe(v.string(), v.description("Language of the answers.")), "en"),
-    requestTimeoutMs: v.optional(v.pipe(positiveInt, v.description("A WG request taking longer is retried.")), 15_000),
-    maxAttempts: v.optional(v.pipe(positiveInt, v.description("Attempts per batch before the client hands it back as failed.")), 8),
-    keys: v.pipe(v.array(WgKey), v.minLength(1), v.description("WG keys and which clients use them.")),
-  }),
+  ),
   ranges: v.pipe(
     v.strictObject({
       xbox: IdRange,

@@ -17,6 +17,12 @@ export interface BatchWorkerDeps {
   send: (message: ClientMessage) => void;
   counters: ClientCounters;
   log: Logger;
+  /**
+   * The client's own key was refused by WG: the batch is kept (the session
+   * hands it back), not reported failed, since it would fail on no other
+   * client. Without this (the operator's key) the batch fails as any other.
+   */
+  onKeyRefused?: (error: string) => void;
 }
 
 export class BatchWorker {
@@ -65,12 +71,17 @@ export class BatchWorker {
   private async work(batch: Batch): Promise<void> {
     const { signal } = this.controller;
     const { counters } = this.deps;
+    let keep = false;
     try {
       const problem = rangeProblem(batch);
       if (problem) return this.fail(batch, problem);
       const outcome = await this.deps.caller.fetchAccounts(expandRange(batch.start, batch.end), signal);
       if (signal.aborted) return;
-      if (outcome.kind === "failed") return this.fail(batch, outcome.reason);
+      if (outcome.kind === "key-refused" && this.deps.onKeyRefused) {
+        keep = true;
+        return this.deps.onKeyRefused(outcome.error);
+      }
+      if (outcome.kind !== "ok") return this.fail(batch, outcome.reason);
       if (outcome.strays.length > 0) {
         counters.strayRows += outcome.strays.length;
         this.warnings.report(
@@ -90,7 +101,7 @@ export class BatchWorker {
       this.deps.log.error(`batch ${batch.id}: ${reason}`);
       this.fail(batch, reason);
     } finally {
-      this.held.delete(batch.id);
+      if (!keep) this.held.delete(batch.id);
       if (this.held.size === 0) this.notifyIdle();
     }
   }

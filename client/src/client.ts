@@ -13,6 +13,8 @@ import { RateLimiter } from "./rate-limiter";
 import { ClientOutdated, register, RegistrationRefused } from "./register";
 import { describeRate, Session, type SocketFactory } from "./session";
 import { ClientCounters } from "./stats";
+import type { OwnKeyArgs } from "./config";
+import { describeOwnKey, keyRefusedMessage, ownKeyClaim } from "./own-key";
 import { socketUrl } from "./urls";
 import { WgCaller } from "./wg";
 
@@ -22,6 +24,8 @@ export interface RunClientOptions {
   server: string;
   token: string;
   name: string;
+  /** The volunteer's own WG key, used instead of one from the server (the server learns only its hash). */
+  ownKey?: OwnKeyArgs;
   version?: string;
   /** The build target (linux-x64, …), told to the server so a refusal can name the right download. */
   target?: string;
@@ -43,10 +47,10 @@ export interface RunClientOptions {
   onRegistered?: () => void;
 }
 
-export type ClientExitReason = "done" | "stopped" | "refused" | "outdated";
+export type ClientExitReason = "done" | "stopped" | "refused" | "outdated" | "key-refused";
 
 export interface ClientExit {
-  /** 0 when the run is done or the client was stopped, 1 when the server refused it. */
+  /** 0 when the run is done or the client was stopped, 1 when the server (or WG, the client's own key) refused it. */
   code: number;
   reason: ClientExitReason;
   message: string;
@@ -64,7 +68,8 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
   const counters = new ClientCounters(() => clock.now());
   const limiter = new RateLimiter(null, 1, { clock });
   const reconnect = new Backoff(options.reconnect ?? DEFAULT_RECONNECT);
-  const request: RegisterRequest = { name: options.name, version: options.version ?? CLIENT_VERSION };
+  const { ownKey } = options;
+  const request: RegisterRequest = { name: options.name, version: options.version ?? CLIENT_VERSION, ...(ownKey ? { ownKey: ownKeyClaim(ownKey) } : {}) };
   const startedAt = clock.now();
   const { signal } = options;
 
@@ -104,12 +109,20 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
       continue;
     }
 
+    // Our own key wins over anything the server sends; the server sends none to a client that brings one
+    const applicationId = ownKey?.applicationId ?? settings.applicationId;
+    if (applicationId === undefined) {
+      const message = "the server sent no WG key, and this client has none of its own: give yours with --application-id-file FILE (or ask the operator)";
+      log.error(message);
+      return { code: 1, reason: "refused", message };
+    }
     limiter.configure(settings.rps, settings.inFlight);
     options.onRegistered?.();
     log.info(
-      `registered as ${settings.name}: ${describeRate(settings.rps)}, ${settings.inFlight} batches in flight, WG at ${settings.apiBase}`,
+      `registered as ${settings.name}: ${describeRate(settings.rps)}, ${settings.inFlight} batches in flight, WG at ${settings.apiBase}` +
+        (ownKey ? ` with ${describeOwnKey(ownKey)}` : ""),
     );
-    const caller = new WgCaller({ settings, limiter, counters, fetch: options.fetch, clock, retry: options.wgRetry });
+    const caller = new WgCaller({ settings: { ...settings, applicationId }, limiter, counters, fetch: options.fetch, clock, retry: options.wgRetry });
     const session = new Session({
       url: socketUrl(options.server, settings.workPath),
       token: options.token,
@@ -120,6 +133,7 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
       socket: options.socket,
       statsIntervalMs: options.statsIntervalMs,
       onUpdate: options.onUpdate,
+      ownKey: ownKey !== undefined,
     });
     if (signal?.aborted) return stopped();
     const stop = () => void session.stop();
@@ -132,6 +146,12 @@ export async function runClient(options: RunClientOptions): Promise<ClientExit> 
       const message = `run ${end.date} is complete: ${summary(counters, clock.now() - startedAt)}`;
       log.info(message);
       return { code: 0, reason: "done", message };
+    }
+    if (end.kind === "key-refused") {
+      // Reconnecting cannot help: the volunteer has to change the key
+      const message = keyRefusedMessage(end.error);
+      log.error(message);
+      return { code: 1, reason: "key-refused", message };
     }
     if (end.kind === "stopped") {
       if (end.released > 0) log.info(`handed ${end.released} unfinished batches back to the server`);

@@ -1,7 +1,7 @@
-/** Command-line flags (and WOTC_TOKEN), parsed once into a plain options object. */
+/** Command-line flags (and WOTC_TOKEN, WOTC_APPLICATION_ID), parsed once into a plain options object. */
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
-import { RegisterRequest } from "@wotc/schema/wire/register";
+import { MAX_OWN_KEY_RPS, OWN_KEY_COUNTING, type OwnKeyCounting, RegisterRequest } from "@wotc/schema/wire/register";
 
 export interface ClientArgs {
   server: string;
@@ -9,7 +9,23 @@ export interface ClientArgs {
   name: string;
   /** PEM file of the CA (or self-signed certificate) that the server's TLS certificate must chain to. */
   ca?: string;
+  /** The volunteer's own WG key: it never leaves this machine (the server is told its hash). */
+  ownKey?: OwnKeyArgs;
 }
+
+export interface OwnKeyArgs {
+  applicationId: string;
+  /** Requests/s the key allows. */
+  rps: number;
+  per: OwnKeyCounting;
+}
+
+/**
+ * WG's rate for a key when the volunteer does not say (wg-api.md §5): 10
+ * requests/s is what a standalone key gets in practice, and the lower of the
+ * two known limits (server keys: 20).
+ */
+export const DEFAULT_OWN_KEY_RPS = 10;
 
 export type ParsedArgs = { kind: "help" } | { kind: "run"; args: ClientArgs };
 
@@ -23,6 +39,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: wotc-client --server URL --token TOKEN [--name NAME] [--ca FILE]
        wotc-client --server URL --token-file FILE ...      (or the token in WOTC_TOKEN)
+       wotc-client ... --application-id-file FILE [--rps N] [--rps-per key|address]
 
   --server URL       the tracker server, e.g. https://tracker.example.org:8888
   --token TOKEN      this client's token (the operator creates it with "server token add NAME");
@@ -30,11 +47,21 @@ export const USAGE = `usage: wotc-client --server URL --token TOKEN [--name NAME
   --token-file FILE  a file holding the token, or the WOTC_TOKEN environment variable
   --name NAME        how the server knows this machine (default: the hostname)
   --ca FILE          trust this PEM certificate for an https:// server with a self-signed certificate
+  --application-id KEY
+                     query WG with your own application id (developers.wargaming.net); it never
+                     leaves this machine, the server only learns a hash of it. Also in the process
+                     list: prefer
+  --application-id-file FILE
+                     a file holding it, or the WOTC_APPLICATION_ID environment variable
+  --rps N            requests/s your key allows (default ${DEFAULT_OWN_KEY_RPS}); clients with the same key share it
+  --rps-per key|address
+                     WG counts that rate per key, everywhere (default), or per public address
+                     (a standalone key in practice: each machine with its own address gets N)
   --help             show this text`;
 
-const FLAGS = new Set(["server", "token", "token-file", "name", "ca"]);
+const FLAGS = new Set(["server", "token", "token-file", "name", "ca", "application-id", "application-id-file", "rps", "rps-per"]);
 
-/** Where the token may come from besides --token; main.ts passes the real ones, tests their own. */
+/** Where the token and the application id may come from besides their flags; main.ts passes the real ones, tests their own. */
 export interface TokenSources {
   env?: Record<string, string | undefined>;
   readFile?: (path: string) => string;
@@ -62,33 +89,75 @@ export function parseArgs(argv: readonly string[], hostname: string, sources: To
   }
 
   const server = checkServer(required(values, "server"));
-  const token = tokenFrom(values, sources);
+  const token = secretFrom(values, sources, TOKEN);
+  if (token === undefined) throw new UsageError("--token is required (or --token-file FILE, or the WOTC_TOKEN environment variable)");
   const name = values.has("name") ? checkName(values.get("name")!) : nameFromHostname(hostname);
   const ca = values.has("ca") ? required(values, "ca") : undefined;
   if (ca !== undefined && !server.startsWith("https:")) throw new UsageError("--ca: only meaningful with an https:// --server");
-  return { kind: "run", args: { server, token, name, ...(ca === undefined ? {} : { ca }) } };
+  const ownKey = ownKeyFrom(values, sources);
+  return { kind: "run", args: { server, token, name, ...(ca === undefined ? {} : { ca }), ...(ownKey ? { ownKey } : {}) } };
 }
 
-/** --token, else --token-file, else WOTC_TOKEN: exactly one of the flags, and the token never empty. */
-function tokenFrom(values: Map<string, string>, sources: TokenSources): string {
-  if (values.has("token") && values.has("token-file")) throw new UsageError("give --token or --token-file, not both");
-  if (values.has("token")) return required(values, "token");
-  if (values.has("token-file")) {
-    const path = required(values, "token-file");
+interface Secret {
+  flag: string;
+  fileFlag: string;
+  env: string;
+  /** What the file holds, for its error message. */
+  what: string;
+}
+const TOKEN: Secret = { flag: "token", fileFlag: "token-file", env: "WOTC_TOKEN", what: "the token" };
+const APPLICATION_ID: Secret = { flag: "application-id", fileFlag: "application-id-file", env: "WOTC_APPLICATION_ID", what: "the application id" };
+
+/**
+ * --flag, else --flag-file, else the environment variable: at most one of the
+ * flags, and never empty. Messages never quote the secret: they end up in
+ * terminals, logs and bug reports.
+ */
+function secretFrom(values: Map<string, string>, sources: TokenSources, secret: Secret): string | undefined {
+  const { flag, fileFlag } = secret;
+  if (values.has(flag) && values.has(fileFlag)) throw new UsageError(`give --${flag} or --${fileFlag}, not both`);
+  if (values.has(flag)) return required(values, flag);
+  if (values.has(fileFlag)) {
+    const path = required(values, fileFlag);
     let text: string;
     try {
       text = (sources.readFile ?? ((file) => readFileSync(file, "utf8")))(path);
     } catch (error) {
-      throw new UsageError(`--token-file: cannot read ${path}: ${(error as Error).message}`);
+      throw new UsageError(`--${fileFlag}: cannot read ${path}: ${(error as Error).message}`);
     }
-    const token = text.trim();
-    if (token === "") throw new UsageError(`--token-file: ${path} is empty`);
-    if (/\s/.test(token)) throw new UsageError(`--token-file: ${path} should hold the token alone, on one line`);
-    return token;
+    const value = text.trim();
+    if (value === "") throw new UsageError(`--${fileFlag}: ${path} is empty`);
+    if (/\s/.test(value)) throw new UsageError(`--${fileFlag}: ${path} should hold ${secret.what} alone, on one line`);
+    return value;
   }
-  const fromEnv = (sources.env ?? process.env).WOTC_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
-  throw new UsageError("--token is required (or --token-file FILE, or the WOTC_TOKEN environment variable)");
+  const fromEnv = (sources.env ?? process.env)[secret.env]?.trim();
+  return fromEnv || undefined;
+}
+
+/** The volunteer's own key and its rate; --rps and --rps-per describe that key, so they need one. */
+function ownKeyFrom(values: Map<string, string>, sources: TokenSources): OwnKeyArgs | undefined {
+  const applicationId = secretFrom(values, sources, APPLICATION_ID);
+  if (applicationId === undefined) {
+    for (const flag of ["rps", "rps-per"]) {
+      if (values.has(flag)) throw new UsageError(`--${flag} describes your own WG key: give it with --application-id-file FILE (or --application-id, or WOTC_APPLICATION_ID)`);
+    }
+    return undefined;
+  }
+  // WG's ids are 32 hex digits; anything URL-unsafe is a paste gone wrong (shown by length only: it is a secret)
+  if (!/^[\w-]{1,128}$/.test(applicationId)) {
+    throw new UsageError(`the application id (${applicationId.length} characters) should be letters and digits only, as WG shows it at developers.wargaming.net`);
+  }
+  let rps = DEFAULT_OWN_KEY_RPS;
+  if (values.has("rps")) {
+    const text = required(values, "rps");
+    rps = Number(text);
+    if (!Number.isFinite(rps) || rps < 0.1 || rps > MAX_OWN_KEY_RPS) {
+      throw new UsageError(`--rps: "${text}" should be the requests per second your key allows, from 0.1 to ${MAX_OWN_KEY_RPS} (WG's limit is usually ${DEFAULT_OWN_KEY_RPS} or 20)`);
+    }
+  }
+  const per = values.has("rps-per") ? required(values, "rps-per") : "key";
+  if (!(OWN_KEY_COUNTING as readonly string[]).includes(per)) throw new UsageError(`--rps-per: expected "key" or "address", got "${per}"`);
+  return { applicationId, rps, per: per as OwnKeyCounting };
 }
 
 function required(values: Map<string, string>, flag: string): string {

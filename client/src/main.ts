@@ -46,7 +46,7 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
-  const plain = plainHttpWarning(parsed.args.server);
+  const plain = plainHttpWarning(parsed.args.server, parsed.args.ownKey !== undefined);
   if (plain) consoleLogger.warn(plain);
   let args: ClientArgs & Pick<RunClientOptions, "fetch" | "socket"> = parsed.args;
   if (ca) {

@@ -75,8 +75,14 @@ export async function register(deps: RegisterDeps): Promise<ClientSettings> {
     throw new ServerUnavailable(`${url} answered HTTP ${response.status}`);
   }
   if (!response.ok) {
+    // The server's own words, whole: they say what to do (e.g. bring your own WG key)
+    let said = errorOf(body);
+    // A server from before volunteers' keys refuses the field itself
+    if (said && deps.request.ownKey && response.status === 400 && said.includes('"ownKey"')) {
+      said += "; this server is older than volunteers' own WG keys: run the client without --application-id (or ask the operator to update)";
+    }
     throw new RegistrationRefused(
-      `the server refused this client: HTTP ${response.status}${summarise(body)}`,
+      said ? `the server refused this client (HTTP ${response.status}): ${said}` : `the server refused this client: HTTP ${response.status}${summarise(body)}`,
       response.status,
     );
   }
@@ -119,6 +125,16 @@ export function fetchTrustingServerCa(server: string, ca: string, base: typeof f
     return url.startsWith(prefix) ? base(input, { ...init, tls: { ca } } as RequestInit) : base(input, init);
   };
   return Object.assign(wrapped, { preconnect: base.preconnect }) as typeof fetch;
+}
+
+/** `{"error": "..."}`, the server's way of refusing, or undefined for anything else. */
+function errorOf(body: string): string | undefined {
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error;
+    return typeof error === "string" && error.length > 0 && error.length <= 1000 ? error : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function summarise(body: string): string {

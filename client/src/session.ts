@@ -16,7 +16,9 @@ import type { WgCaller } from "./wg";
 export type SessionEnd =
   | { kind: "done"; date: string }
   | { kind: "lost"; code: number; reason: string; opened: boolean }
-  | { kind: "stopped"; released: number };
+  | { kind: "stopped"; released: number }
+  /** WG refused the client's own key: it stopped and handed its batches back. */
+  | { kind: "key-refused"; error: string; released: number };
 
 export type SessionState = "connecting" | "working" | "stopping" | "closed";
 
@@ -46,6 +48,8 @@ export interface SessionDeps {
   closeTimeoutMs?: number;
   /** A socket still not open after this long is given up on (the server accepted TCP but hangs). */
   connectTimeoutMs?: number;
+  /** The client queries WG with its own key: WG refusing it ends the session (see BatchWorkerDeps.onKeyRefused). */
+  ownKey?: boolean;
 }
 
 /** The release message carries at most this many ids (schema/wire/messages.ts). */
@@ -58,6 +62,8 @@ export class Session {
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private doneDate: string | null = null;
   private released = 0;
+  /** WG's refusal of the client's own key, once seen. */
+  private keyRefused: string | null = null;
   private lastWait: string | null = null;
   private readonly warnings: RepeatFilter;
   private settle: (end: SessionEnd) => void = () => {};
@@ -70,6 +76,7 @@ export class Session {
       send: (message) => this.send(message),
       counters: deps.counters,
       log: deps.log,
+      ...(deps.ownKey ? { onKeyRefused: (error: string) => this.onKeyRefused(error) } : {}),
     });
     this.ended = new Promise((resolve) => (this.settle = resolve));
   }
@@ -97,7 +104,7 @@ export class Session {
   }
 
   /** Hands every held batch back, closes the socket and waits (briefly) for it to close. */
-  async stop(): Promise<void> {
+  async stop(reason = "client stopping"): Promise<void> {
     if (this.state === "closed" || this.state === "stopping") return this.ended.then(() => {});
     const wasWorking = this.state === "working";
     this.state = "stopping";
@@ -109,8 +116,8 @@ export class Session {
       }
       this.released = ids.length;
     }
-    this.socket?.close(1000, "client stopping");
-    const timeout = setTimeout(() => this.finish({ kind: "stopped", released: this.released }), this.deps.closeTimeoutMs ?? 2_000);
+    this.socket?.close(1000, reason);
+    const timeout = setTimeout(() => this.finish(this.stoppedEnd()), this.deps.closeTimeoutMs ?? 2_000);
     await this.ended;
     clearTimeout(timeout);
   }
@@ -168,8 +175,20 @@ export class Session {
     }
   }
 
+  /** The first refusal stops the session; the answers to requests already in flight say the same. */
+  private onKeyRefused(error: string): void {
+    if (this.keyRefused !== null) return;
+    this.keyRefused = error;
+    // The server logs the reason: the volunteer's key is not in it, WG's word for the refusal is
+    void this.stop(`WG refused the client's own key: ${error}`);
+  }
+
+  private stoppedEnd(): SessionEnd {
+    return this.keyRefused === null ? { kind: "stopped", released: this.released } : { kind: "key-refused", error: this.keyRefused, released: this.released };
+  }
+
   private onClose(code: number, reason: string): void {
-    if (this.state === "stopping") return this.finish({ kind: "stopped", released: this.released });
+    if (this.state === "stopping") return this.finish(this.stoppedEnd());
     if (this.doneDate !== null) return this.finish({ kind: "done", date: this.doneDate });
     this.finish({ kind: "lost", code, reason, opened: this.state === "working" });
   }

@@ -15,13 +15,15 @@ export function socketUrl(server: string, path: string): string {
  * be read on the way. Updates stay safe (they are signature-checked), the
  * rest does not.
  */
-export function plainHttpWarning(server: string): string | undefined {
+export function plainHttpWarning(server: string, ownKey = false): string | undefined {
   const url = new URL(server);
   if (url.protocol !== "http:") return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
   if (host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::1" || /^::ffff:127\./.test(host)) return undefined;
+  // A client with its own key gets none from the server, and sends only the key's hash
+  const what = ownKey ? "your token travels" : "your token and the WG key the server gives you travel";
   return (
-    `talking plain HTTP to ${url.host}: your token and the WG key the server gives you travel unencrypted; ` +
+    `talking plain HTTP to ${url.host}: ${what} unencrypted; ` +
     "ask the operator for an https:// address (updates are still signature-checked)"
   );
 }

@@ -9,12 +9,13 @@ import { redactApplicationIds, RETRYABLE_WG_ERRORS, WgAccountInfoResponse, type 
 import { Backoff, type BackoffPolicy } from "./backoff";
 import { type Clock, sleep, systemClock } from "./clock";
 import type { RateLimiter } from "./rate-limiter";
+import { KEY_REFUSALS } from "./own-key";
 import { ClientCounters, type RetryKind } from "./stats";
 
-export type WgSettings = Pick<
-  ClientSettings,
-  "applicationId" | "apiBase" | "fields" | "language" | "requestTimeoutMs" | "maxAttempts"
->;
+export type WgSettings = Pick<ClientSettings, "apiBase" | "fields" | "language" | "requestTimeoutMs" | "maxAttempts"> & {
+  /** The operator's key from the settings, or the volunteer's own. */
+  applicationId: string;
+};
 
 export interface WgCallerDeps {
   settings: WgSettings;
@@ -36,12 +37,15 @@ export type WgOutcome =
       strays: string[];
       attempts: number;
     }
-  | { kind: "failed"; reason: string; attempts: number };
+  | { kind: "failed"; reason: string; attempts: number }
+  /** WG refused the key itself (`error` is one of KEY_REFUSALS): every batch would fail alike. */
+  | { kind: "key-refused"; error: string; reason: string; attempts: number };
 
 type Attempt =
   | { kind: "ok"; data: Record<string, WgPlayer | null> }
   | { kind: "retry"; retry: RetryKind; reason: string }
-  | { kind: "fatal"; reason: string };
+  | { kind: "fatal"; reason: string }
+  | { kind: "key-refused"; error: string; reason: string };
 
 export const DEFAULT_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 8_000 };
 /** The server's `failed.reason` limit (schema/wire/messages.ts). */
@@ -96,6 +100,7 @@ export class WgCaller {
         return { ...pickRequested(result.data, ids), attempts: attempt };
       }
       if (result.kind === "fatal") return { kind: "failed", reason: clip(result.reason), attempts: attempt };
+      if (result.kind === "key-refused") return { ...result, reason: clip(result.reason), attempts: attempt };
       if (result.retry === "rate-limited") {
         this.counters.rateLimited++;
         this.deps.limiter.onRateLimited();
@@ -156,6 +161,7 @@ export class WgCaller {
     // For application_id the value is our key itself: never in a reason
     const shown = value != null && field !== "application_id" ? `=${value}` : "";
     const reason = `WG error ${code} ${message}${field ? ` (field ${field}${shown})` : ""}`;
+    if (message in KEY_REFUSALS) return { kind: "key-refused", error: message, reason };
     if (!RETRYABLE_WG_ERRORS.has(message)) return { kind: "fatal", reason };
     return {
       kind: "retry",

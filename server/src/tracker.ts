@@ -192,7 +192,7 @@ async function assemble({ options, config, configPath, database, sink, log, even
   );
   let wake: AbortController | undefined;
   const controls = new TrackerControls({ serve: options.serve ?? false, leasing, hub, tokens, log, phase: () => phase, crawl: () => crawl, wake: () => wake });
-  const tally = new VolunteerTally((keyIndex) => config.wg.keys[keyIndex]?.rps ?? null);
+  const tally = new VolunteerTally((keyIndex) => hub.keys.rateOf(keyIndex));
   const history = new RunHistory(database.sql);
   void history.refresh(); // the page shows "no run yet" for the moment it takes
   history.start();
@@ -337,6 +337,8 @@ async function assemble({ options, config, configPath, database, sink, log, even
 }
 
 function warnAboutPlaceholders(config: ServerConfig, log: (line: string) => void): void {
+  // With volunteers' keys required the operator's are given to no client
+  if (config.wg.volunteerKeys === "required") return;
   config.wg.keys.forEach((key, index) => {
     if (key.applicationId === PLACEHOLDER_APPLICATION_ID) {
       log(`WARNING: config.wg.keys.${index}.applicationId is still the placeholder; clients will get INVALID_APPLICATION_ID from WG until you set your key`);

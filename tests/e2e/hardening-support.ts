@@ -43,6 +43,8 @@ export async function setUpHardened(options: {
   databaseUrl?: string;
   /** Replaces the single catch-all key; each application_id must also be given to the simulator (`sim.keys`). */
   keys?: { applicationId: string; rps: number | null; clients: string[] }[];
+  /** More of the config's wg section (volunteerKeys, ...). */
+  wg?: Record<string, unknown>;
 }): Promise<HardenedSetup> {
   const world = smallWorld(options.seed);
   const ranges = options.ranges ?? TINY_RANGES;
@@ -58,6 +60,7 @@ export async function setUpHardened(options: {
         requestTimeoutMs: 2_000,
         maxAttempts: 20,
         keys: options.keys ?? [{ applicationId: KEY, rps: options.keyRps ?? null, clients: ["*"] }],
+        ...options.wg,
       },
       ranges,
       ...options.extra,

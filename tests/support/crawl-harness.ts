@@ -8,6 +8,7 @@ import { ServerConfig } from "@wotc/schema/config";
 import type { ServerMessage, Batch } from "@wotc/schema/wire/messages";
 import type { PlayerRow } from "@wotc/schema/player";
 import type { TrustLevel } from "@wotc/schema/db/client-tokens";
+import type { OwnKey } from "@wotc/schema/wire/register";
 import { ClientHub } from "../../server/src/ws/hub";
 import { Crawl, type ChunkSink } from "../../server/src/crawl/crawl";
 import { LeaseBook } from "../../server/src/plan/lease-book";
@@ -18,7 +19,9 @@ import { Provenance } from "../../server/src/crawl/provenance";
 import { RunErrors } from "../../server/src/crawl/run-errors";
 import type { WriteJob } from "../../server/src/db/messages";
 
-export function testConfig(overrides: { server?: Record<string, unknown>; verification?: Record<string, unknown>; keys?: unknown[]; xboxBatches?: number } = {}) {
+export function testConfig(
+  overrides: { server?: Record<string, unknown>; verification?: Record<string, unknown>; keys?: unknown[]; wg?: Record<string, unknown>; xboxBatches?: number } = {},
+) {
   return v.parse(ServerConfig, {
     server: { extraInFlight: 2, chunkRows: 1, ...overrides.server },
     wg: {
@@ -26,6 +29,7 @@ export function testConfig(overrides: { server?: Record<string, unknown>; verifi
         { applicationId: "shared", rps: 20, clients: ["*"] },
         { applicationId: "own", rps: 10, clients: ["special"] },
       ],
+      ...overrides.wg,
     },
     ranges: { xbox: { min: 5000, max: 5000 + 100 * (overrides.xboxBatches ?? 20) }, ps: { min: 1_073_740_000, max: 1_073_742_000 } },
     verification: overrides.verification ?? {},
@@ -57,11 +61,21 @@ export interface FakeClient {
   send(message: unknown): void;
 }
 
-export function fakeClient(hub: ClientHub, tokenName: string, options: { trust?: TrustLevel; address?: string; name?: string } = {}): FakeClient {
+export function fakeClient(
+  hub: ClientHub,
+  tokenName: string,
+  options: { trust?: TrustLevel; address?: string; name?: string; ownKey?: OwnKey } = {},
+): FakeClient {
   const received: ServerMessage[] = [];
   let closed: string | undefined;
   const session = hub.open(
-    { name: options.name ?? tokenName, tokenName, trust: options.trust ?? "new", address: options.address ?? "192.0.2.1" },
+    {
+      name: options.name ?? tokenName,
+      tokenName,
+      trust: options.trust ?? "new",
+      address: options.address ?? "192.0.2.1",
+      ...(options.ownKey ? { ownKey: options.ownKey } : {}),
+    },
     { send: (text) => received.push(JSON.parse(text)), close: (_code, reason) => (closed = reason) },
   )!;
   return {

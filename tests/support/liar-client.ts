@@ -91,7 +91,8 @@ async function main(): Promise<number> {
   }
   const counters = new ClientCounters();
   const limiter = new RateLimiter(settings.rps, settings.inFlight);
-  const honest = new WgCaller({ settings, limiter, counters });
+  // The liars use the operator's key (the trust tests do not bring their own)
+  const honest = new WgCaller({ settings: { ...settings, applicationId: settings.applicationId ?? "" }, limiter, counters });
   let batchNumber = 0;
   const caller = {
     async fetchAccounts(ids: readonly number[], signal?: AbortSignal): Promise<WgOutcome> {

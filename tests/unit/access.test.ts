@@ -327,6 +327,8 @@ describe("plain HTTP where others can listen", () => {
   test("the client warns when it talks plain HTTP to another machine", () => {
     expect(plainHttpWarning("http://tracker.example.org:8888")).toStartWith("talking plain HTTP to tracker.example.org:8888: your token and the WG key");
     expect(plainHttpWarning("http://192.0.2.10")).toBeDefined();
+    // With its own key the client is given no key to lose on the way
+    expect(plainHttpWarning("http://tracker.example.org:8888", true)).toStartWith("talking plain HTTP to tracker.example.org:8888: your token travels unencrypted;");
     for (const quiet of ["https://tracker.example.org", "http://127.0.0.1:8888", "http://localhost:8888", "http://[::1]:8888"]) expect(plainHttpWarning(quiet)).toBeUndefined();
   });
 });

@@ -65,6 +65,65 @@ describe("client flags", () => {
   });
 });
 
+describe("the volunteer's own WG key", () => {
+  const KEY = "0123456789abcdef0123456789abcdef";
+  const files: Record<string, string> = { "/home/v/wg-key": `${KEY}\n`, "/empty": "\n", "/two": `${KEY} ${KEY}\n` };
+  const readFile = (path: string) => {
+    if (!(path in files)) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    return files[path]!;
+  };
+  const parse = (env: Record<string, string>, ...argv: string[]) => parseArgs(["--server", "http://h", "--token", "t", ...argv], "my-box", { env, readFile });
+  const ownKey = (env: Record<string, string>, ...argv: string[]) => {
+    const parsed = parse(env, ...argv);
+    return parsed.kind === "run" ? parsed.args.ownKey : undefined;
+  };
+
+  test("none by default: the server's key is used", () => {
+    expect(ownKey({})).toBeUndefined();
+  });
+
+  test("from --application-id, --application-id-file or WOTC_APPLICATION_ID (a flag wins), at the documented 10 req/s per key unless told", () => {
+    const expected = { applicationId: KEY, rps: 10, per: "key" as const };
+    expect(ownKey({}, "--application-id", KEY)).toEqual(expected);
+    expect(ownKey({}, "--application-id-file", "/home/v/wg-key")).toEqual(expected);
+    expect(ownKey({ WOTC_APPLICATION_ID: ` ${KEY}\n` })).toEqual(expected);
+    expect(ownKey({ WOTC_APPLICATION_ID: "ffffffffffffffffffffffffffffffff" }, "--application-id-file", "/home/v/wg-key")).toEqual(expected);
+    expect(ownKey({}, "--application-id", KEY, "--rps", "20", "--rps-per", "address")).toEqual({ applicationId: KEY, rps: 20, per: "address" });
+    expect(ownKey({}, "--application-id", KEY, "--rps=2.5")).toEqual({ applicationId: KEY, rps: 2.5, per: "key" });
+  });
+
+  const errors: [string[], string][] = [
+    [["--application-id", KEY, "--application-id-file", "/home/v/wg-key"], "give --application-id or --application-id-file, not both"],
+    [["--application-id-file", "/missing"], "--application-id-file: cannot read /missing: ENOENT"],
+    [["--application-id-file", "/empty"], "--application-id-file: /empty is empty"],
+    [["--application-id-file", "/two"], "--application-id-file: /two should hold the application id alone, on one line"],
+    [["--application-id", "not/a key?"], "the application id (10 characters) should be letters and digits only"],
+    [["--rps", "5"], "--rps describes your own WG key: give it with --application-id-file FILE"],
+    [["--rps-per", "address"], "--rps-per describes your own WG key"],
+    [["--application-id", KEY, "--rps", "fast"], '--rps: "fast" should be the requests per second your key allows, from 0.1 to 1000'],
+    [["--application-id", KEY, "--rps", "0"], '--rps: "0" should be'],
+    [["--application-id", KEY, "--rps", "5000"], '--rps: "5000" should be'],
+    [["--application-id", KEY, "--rps-per", "ip"], '--rps-per: expected "key" or "address", got "ip"'],
+  ];
+  for (const [argv, message] of errors) {
+    test(`${argv.join(" ")} → ${message}`, () => {
+      expect(() => parse({}, ...argv)).toThrow(message);
+    });
+  }
+
+  test("no usage error quotes the key", () => {
+    const secret = "a".repeat(31) + "!";
+    let message = "";
+    try {
+      parse({ WOTC_APPLICATION_ID: secret });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("32 characters");
+    expect(message).not.toContain(secret);
+  });
+});
+
 describe("bun client/src/main.ts", () => {
   test("a bad flag prints the problem and the usage, and exits 2", () => {
     const proc = Bun.spawnSync(["bun", "client/src/main.ts", "--server", "http://h"], { cwd: `${import.meta.dir}/../..` });
@@ -76,6 +135,21 @@ describe("bun client/src/main.ts", () => {
       expect([unreadable.exitCode, unreadable.stderr.toString()]).toEqual([2, expect.stringContaining(`cannot read /nonexistent/`)]);
     }
     expect(stderr).toContain("usage: wotc-client --server URL --token TOKEN [--name NAME]");
+  });
+
+  test("a usage error about the own key exits 2 and does not print the key", () => {
+    const key = "0123456789abcdef0123456789abcdef";
+    const cases: [string[], string][] = [
+      [["--rps", "5"], "error: --rps describes your own WG key"],
+      [["--application-id", key, "--rps", "-1"], 'error: --rps: "-1" should be'],
+      [["--application-id", key, "--rps-per", "ip"], "error: --rps-per: expected"],
+      [["--application-id", `${key}?`], "error: the application id (33 characters) should be"],
+    ];
+    for (const [argv, message] of cases) {
+      const proc = Bun.spawnSync(["bun", "client/src/main.ts", "--server", "http://h", "--token", "t", ...argv], { cwd: `${import.meta.dir}/../..` });
+      expect([proc.exitCode, proc.stderr.toString()]).toEqual([2, expect.stringContaining(message)]);
+      expect(proc.stderr.toString()).not.toContain(key);
+    }
   });
 
   test("--help prints the usage and exits 0", () => {

@@ -7,7 +7,7 @@ import type { ServerWebSocket } from "bun";
 import * as v from "valibot";
 import { WG_FIELDS } from "@wotc/schema/player";
 import { type Batch, ClientMessage, type ServerMessage } from "@wotc/schema/wire/messages";
-import type { ClientSettings } from "@wotc/schema/wire/register";
+import { ownKeyHash, type ClientSettings } from "@wotc/schema/wire/register";
 import { runClient, type RunClientOptions } from "../../client/src/client";
 import type { Logger } from "../../client/src/log";
 
@@ -23,6 +23,8 @@ interface Script {
   onMessage?: (ws: ServerWebSocket<Conn>, message: ClientMessage, server: FakeTracker) => void;
   /** Delay for the nth WG request (0-based). */
   wgDelayMs?: (n: number) => number;
+  /** application_id → the WG error refusing it (its answer echoes the key, as WG's does). */
+  wgRefuses?: Record<string, string>;
 }
 
 /** Accounts exist unless their id is a multiple of 3. */
@@ -43,6 +45,10 @@ class FakeTracker {
   wgRequests = 0;
   connections: Conn[] = [];
   invalid: unknown[] = [];
+  /** Everything the client sent the tracker (register bodies, socket paths and frames), as text. */
+  received: string[] = [];
+  wgKeys = new Set<string>();
+  closes: { code: number; reason: string }[] = [];
   readonly server;
 
   constructor(readonly script: Script) {
@@ -56,11 +62,14 @@ class FakeTracker {
           const status = script.registerStatus?.(n) ?? 200;
           if (!authorised) return new Response("bad token", { status: 401 });
           if (status !== 200) return new Response("not now", { status });
-          const body = (await request.json()) as { name: string };
+          const text = await request.text();
+          this.received.push(text);
+          const body = JSON.parse(text) as { name: string };
           return Response.json(this.settings(body.name));
         }
         if (url.pathname === "/api/work") {
           if (!authorised) return new Response("bad token", { status: 401 });
+          this.received.push(request.url);
           const conn: Conn = { index: this.connections.length, messages: [] };
           this.connections.push(conn);
           return server.upgrade(request, { data: conn }) ? undefined : new Response("upgrade failed", { status: 400 });
@@ -68,6 +77,10 @@ class FakeTracker {
         if (url.pathname === "/wotx/account/info/") {
           const delay = script.wgDelayMs?.(this.wgRequests++) ?? 0;
           if (delay) await Bun.sleep(delay);
+          const key = url.searchParams.get("application_id") ?? "";
+          this.wgKeys.add(key);
+          const refusal = script.wgRefuses?.[key];
+          if (refusal) return Response.json({ status: "error", error: { code: 407, message: refusal, field: "application_id", value: key } });
           const ids = url.searchParams.get("account_id")!.split(",").map(Number);
           const data = Object.fromEntries(ids.map((id) => [String(id), wgPlayer(id)]));
           return Response.json({ status: "ok", meta: { count: ids.length }, data });
@@ -76,7 +89,9 @@ class FakeTracker {
       },
       websocket: {
         open: (ws) => script.onOpen?.(ws, this),
+        close: (_ws, code, reason) => void this.closes.push({ code, reason }),
         message: (ws, text) => {
+          this.received.push(String(text));
           const parsed = v.safeParse(ClientMessage, JSON.parse(String(text)));
           if (!parsed.success) return void this.invalid.push(text);
           ws.data.messages.push(parsed.output);
@@ -300,6 +315,58 @@ describe("client session", () => {
     const [failed] = server.messages("failed") as Extract<ClientMessage, { type: "failed" }>[];
     expect(failed.id).toBe(1);
     expect(failed.reason).toStartWith("gave up after 2 attempts; last: network error");
+  });
+});
+
+describe("client session with the volunteer's own WG key", () => {
+  const KEY = "0123456789abcdef0123456789abcdef";
+  const ownKey = { applicationId: KEY, rps: 7, per: "key" as const };
+
+  test("registers with the key's hash and rate only, queries WG with its own key even if the server sends one, and never sends the key to the server", async () => {
+    const server = tracker(workThenDone([batch(1, 5000), batch(2, 5100)]));
+    const log = capture();
+    const exit = await runClient(options(server, log, { ownKey }));
+    expect(exit).toMatchObject({ code: 0, reason: "done" });
+    expect(JSON.parse(server.received[0]!).ownKey).toEqual({ hash: ownKeyHash(KEY), rps: 7, per: "key" });
+    expect([...server.wgKeys]).toEqual([KEY]); // not the server's "app-1"
+    expect(server.received.filter((text) => text.includes(KEY))).toEqual([]);
+    expect(log.lines.some((line) => line.includes(`with your own WG key (${ownKeyHash(KEY).slice(0, 8)}… as the server knows it), 7 req/s per key`))).toBe(true);
+    expect(log.lines.filter((line) => line.includes(KEY))).toEqual([]);
+  });
+
+  for (const error of ["INVALID_APPLICATION_ID", "APPLICATION_IS_BLOCKED", "INVALID_IP_ADDRESS"]) {
+    test(`WG answering ${error}: the client stops, hands its batches back (none failed), tells the volunteer what to do, and never prints the key`, async () => {
+      const server = tracker({ wgRefuses: { [KEY]: error }, onOpen: (ws) => send(ws, { type: "work", batches: [batch(1, 5000), batch(2, 5100), batch(3, 5200)] }) });
+      const log = capture();
+      const exit = await runClient(options(server, log, { ownKey }));
+      expect(exit).toMatchObject({ code: 1, reason: "key-refused" });
+      expect(exit.message).toStartWith(`WG refused your application id (${error}): `);
+      expect(exit.message).toContain("https://developers.wargaming.net/applications/");
+      expect(log.lines).toContain(`error ${exit.message}`);
+      await until(() => server.closes.length === 1, "the socket closed");
+      expect(server.closes[0]).toEqual({ code: 1000, reason: `WG refused the client's own key: ${error}` });
+      expect(server.messages("failed")).toEqual([]);
+      expect(server.messages("release").flatMap((m) => (m as { ids: number[] }).ids).sort()).toEqual([1, 2, 3]);
+      expect(server.registrations).toBe(1); // no reconnecting: only the volunteer can fix the key
+      expect([...log.lines, ...server.received].filter((text) => text.includes(KEY))).toEqual([]);
+    });
+  }
+
+  test("a server from before volunteers' keys refuses the field: the client says to run without the key", async () => {
+    // What such a server answers (its RegisterRequest is a strict object without ownKey)
+    const older = (async () =>
+      Response.json({ error: 'invalid register request: × Invalid key: Expected never but received "ownKey"\n  → at ownKey' }, { status: 400 })) as unknown as typeof fetch;
+    const log = capture();
+    const exit = await runClient({ server: "http://tracker.test", token: TOKEN, name: "box", ownKey, fetch: older, log });
+    expect(exit).toMatchObject({ code: 1, reason: "refused" });
+    expect(exit.message).toContain("this server is older than volunteers' own WG keys: run the client without --application-id");
+  });
+
+  test("with the operator's key, WG refusing it fails the batch as before: the operator has to act, not the volunteer", async () => {
+    const server = tracker({ ...workThenDone([batch(1, 5000)]), wgRefuses: { "app-1": "INVALID_APPLICATION_ID" } });
+    const exit = await runClient(options(server, capture()));
+    expect(exit).toMatchObject({ code: 0, reason: "done" });
+    expect(server.messages("failed")).toEqual([{ type: "failed", id: 1, reason: "WG error 407 INVALID_APPLICATION_ID (field application_id)" }]);
   });
 });
 

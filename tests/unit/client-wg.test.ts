@@ -145,18 +145,26 @@ describe("WG caller", () => {
   });
 
   test("a non-retryable WG error fails at once", async () => {
-    wg.replies = [wgError(407, "INVALID_APPLICATION_ID", "application_id"), GOOD];
+    wg.replies = [wgError(407, "INVALID_FIELDS", "fields"), GOOD];
     const outcome = await caller().wg.fetchAccounts(IDS);
     expect(outcome.kind).toBe("failed");
-    if (outcome.kind === "failed") expect(outcome.reason).toContain("INVALID_APPLICATION_ID");
+    if (outcome.kind === "failed") expect(outcome.reason).toContain("INVALID_FIELDS");
     expect(wg.urls.length).toBe(1);
+  });
+
+  test("WG refusing the key itself is told apart, at once, for each of its three ways", async () => {
+    for (const error of ["INVALID_APPLICATION_ID", "APPLICATION_IS_BLOCKED", "INVALID_IP_ADDRESS"]) {
+      wg.replies = [wgError(407, error, "application_id"), GOOD];
+      const outcome = await caller().wg.fetchAccounts(IDS);
+      expect(outcome).toMatchObject({ kind: "key-refused", error, attempts: 1 });
+    }
   });
 
   test("WG's INVALID_APPLICATION_ID echoes the key: the reason (logged, sent to the server) does not", async () => {
     const key = "0123456789abcdef0123456789abcdef";
     wg.replies = [wgError(407, "INVALID_APPLICATION_ID", "application_id", key)];
     const outcome = await caller({ applicationId: key }).wg.fetchAccounts(IDS);
-    expect(outcome).toEqual({ kind: "failed", reason: "WG error 407 INVALID_APPLICATION_ID (field application_id)", attempts: 1 });
+    expect(outcome).toEqual({ kind: "key-refused", error: "INVALID_APPLICATION_ID", reason: "WG error 407 INVALID_APPLICATION_ID (field application_id)", attempts: 1 });
   });
 
   test("a key in any other reason (a message quoting the URL) is replaced", async () => {

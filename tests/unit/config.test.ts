@@ -1,9 +1,9 @@
 /** The server config as loaded: paths relative to the config file, and the checks that catch typos. */
 import { describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../../server/src/config";
+import { ConfigError, initConfig, loadConfig, parseConfig } from "../../server/src/config";
 
 const minimal = {
   wg: { keys: [{ applicationId: "k", rps: 10, clients: ["*"] }] },
@@ -64,5 +64,42 @@ describe("ranges are checked before anything is crawled", () => {
     expect(problems({ xbox: { min: 5_000, max: 155_000_000 }, ps: minimal.ranges.ps })).toEqual([
       "config.ranges.xbox: spans 154,995,000 IDs, more than the 100,000,000 one platform may (a digit too many?)",
     ]);
+  });
+});
+
+describe("volunteers' own keys: wg.volunteerKeys", () => {
+  const wgProblems = (wg: unknown) => {
+    try {
+      return { config: parseConfig("/srv/server.json", { ...minimal, wg }).config.wg, problems: [] };
+    } catch (error) {
+      return { config: undefined, problems: (error as ConfigError).problems };
+    }
+  };
+
+  test('today\'s behaviour by default: "never", and at most 20 requests/s for a volunteer\'s key', () => {
+    expect(wgProblems(minimal.wg).config).toMatchObject({ volunteerKeys: "never", volunteerMaxRps: 20 });
+  });
+
+  test('"welcome" and "required" are taken; with "required" the operator needs no key of their own', () => {
+    expect(wgProblems({ ...minimal.wg, volunteerKeys: "welcome" }).config?.volunteerKeys).toBe("welcome");
+    expect(wgProblems({ volunteerKeys: "required" }).config).toMatchObject({ volunteerKeys: "required", keys: [] });
+  });
+
+  test("no key at all is refused unless volunteers must bring theirs, and a misspelt policy is named", () => {
+    expect(wgProblems({}).problems).toEqual(['config.wg.keys: at least one key is needed unless wg.volunteerKeys is "required"']);
+    expect(wgProblems({ keys: [], volunteerKeys: "welcome" }).problems).toEqual(['config.wg.keys: at least one key is needed unless wg.volunteerKeys is "required"']);
+    expect(wgProblems({ ...minimal.wg, volunteerKeys: "always" }).problems).toEqual([
+      'config.wg.volunteerKeys: Invalid type: Expected ("never" | "welcome" | "required") but received "always"',
+    ]);
+    expect(wgProblems({ ...minimal.wg, volunteerMaxRps: 0 }).problems).toEqual(["config.wg.volunteerMaxRps: Invalid value: Expected >=0.1 but received 0"]);
+  });
+
+  test("the example written by --init explains the policy, with Wargaming's rule", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wotc-config-init-"));
+    await initConfig(join(dir, "server.json"));
+    const example = await Bun.file(join(dir, "server.example.jsonc")).text();
+    await rm(dir, { recursive: true, force: true });
+    expect(example).toContain('"volunteerKeys": "never"');
+    expect(example).toMatch(/\/\/ Volunteers' own WG keys .*"required" = every client must bring its own\. Wargaming's terms forbid giving an application id to third parties/);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { Batch } from "@wotc/schema/wire/messages";
+import { TrustBook } from "../../server/src/verify/trust-book";
 import { crawling, drive, fakeClient, lastWritten, row, testConfig, type Behaviour } from "../support/crawl-harness";
 
 /** Honest rows for a batch: every other id exists, with 10 battles. */
@@ -99,7 +100,7 @@ describe("a liar", () => {
   test("a trusted liar found out by a spot check has every unconfirmed batch of the day crawled again and repaired", () => {
     const draws = { n: 0 };
     // trusted tokens' answers are not drawn for spot checks ... until the 6th draw
-    const h = crawling(testConfig(), { random: () => (++draws.n === 6 ? 0 : 0.99) });
+    const h = crawling(testConfig({ verification: { earlyChecks: 0 } }), { random: () => (++draws.n === 6 ? 0 : 0.99) });
     const mallory = fakeClient(h.hub, "mallory", { trust: "trusted" });
     const alice = fakeClient(h.hub, "alice", { trust: "operator" });
     const bob = fakeClient(h.hub, "bob", { trust: "operator" });
@@ -150,6 +151,24 @@ describe("a liar", () => {
       for (const w of lastWritten(h.sink).values()) expect(w.rows.length).toBe(50);
     }
   });
+});
+
+test("a trusted token's first answers of a run are checked more often than the rest", () => {
+  let drawn = 0.5;
+  const book = new TrustBook({ agreementsToTrust: 20, spotCheckShare: 0.03, earlyChecks: 5, random: () => drawn });
+  book.know("t", "trusted", 100);
+  const checked: boolean[] = [];
+  for (let n = 1; n <= 20; n++) {
+    book.result("t");
+    checked.push(book.wantsCheck("t"));
+  }
+  // with a draw of 0.5: checked while 5/n > 0.5, i.e. the first 9 answers
+  expect(checked.indexOf(false)).toBe(9);
+  drawn = 0.02;
+  for (let n = 21; n <= 1000; n++) book.result("t");
+  expect(book.wantsCheck("t")).toBe(true); // never below the spot-check share
+  drawn = 0.04;
+  expect(book.wantsCheck("t")).toBe(false);
 });
 
 describe("every run ends", () => {

@@ -104,7 +104,8 @@ export class Crawl implements WorkHandler {
   readonly idsPerSecond = new RateMeter(10);
   readonly trust: TrustBook;
   readonly verifier: Verifier;
-  readonly counters = { rowsWritten: 0, checksOpened: 0, checksAgreed: 0, laterChecks: 0, repairsWritten: 0, liars: 0 };
+  /** freshAnswers / checkAnswers: answers to fresh leases and to checks (each one WG request, retries aside). */
+  readonly counters = { rowsWritten: 0, freshAnswers: 0, checkAnswers: 0, checksOpened: 0, checksAgreed: 0, laterChecks: 0, repairsWritten: 0, liars: 0 };
   /** Set while the database cannot take writes: leasing pauses until a chunk is written again. */
   dbTrouble: { kind: "transient" | "blocking"; name: string; hint: string; error: string } | undefined;
   /** Batches set aside this run, newest last, for the status and the summary. */
@@ -302,12 +303,18 @@ export class Crawl implements WorkHandler {
     return undefined;
   }
 
-  /** A token whose answers all wait for checks gets no fresh work while too many of them wait. */
+  /**
+   * A token whose answers wait for checks gets no fresh work while too many of
+   * them wait: a new token (checked on every batch) cannot run ahead of its
+   * checkers, nor can a trusted one whose answers keep needing a second
+   * opinion (they leave out known players, say).
+   */
   private whyNoFreshWork(w: Worker): string | undefined {
-    if (this.trust.level(w.peer.token) !== "new") return undefined;
+    const level = this.trust.level(w.peer.token);
+    if (level === "operator") return undefined;
     const held = this.verifier.heldBy(w.peer.token);
-    if (held >= Math.max(20, 4 * w.session.inFlight) || this.verifier.size >= this.config.verification.maxHeldBatches) {
-      return `${held} of this token's answers wait for another client to check them (a new token is checked on every batch)`;
+    if (held >= Math.max(20, 4 * w.session.inFlight) || (level === "new" && this.verifier.size >= this.config.verification.maxHeldBatches)) {
+      return `${held} of this token's answers wait for another client to check them${level === "new" ? " (a new token is checked on every batch)" : ""}`;
     }
     return undefined;
   }
@@ -361,10 +368,12 @@ export class Crawl implements WorkHandler {
     w.batches++;
     w.ids += batch.end - batch.start;
     if (lease.check) {
+      this.counters.checkAnswers++;
       answer.hash = answerHash(sorted);
       this.book.hold(session.id, id);
       this.caseAnswer(id, answer);
     } else {
+      this.counters.freshAnswers++;
       this.freshAnswer(batch, answer, session.id);
     }
     this.fill(w);

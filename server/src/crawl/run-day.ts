@@ -51,6 +51,8 @@ export interface VerificationReport {
   repaired: number;
   operator: number;
   skipped: number;
+  /** Answers to fresh batches, and answers that were second opinions (checks, third answers, later checks). */
+  answers: { fresh: number; checks: number };
   tokens: TokenFigures[];
 }
 
@@ -200,6 +202,7 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
     repaired: counts.repaired,
     operator: counts.operator,
     skipped: counts.skipped,
+    answers: { fresh: crawl.counters.freshAnswers, checks: crawl.counters.checkAnswers },
     tokens: trust.figures(),
   };
   return { date, summary, seconds, alreadyComplete: false, stopped: false, after, errors: errors.all(), failed, verification };

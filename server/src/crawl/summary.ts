@@ -32,6 +32,8 @@ export function formatSummary(date: string, summary: RunSummary, seconds: number
         `${n(v.unchecked)} unchecked (no other client was there to check them), ${n(v.skipped)} from trusted tokens not drawn for a spot check, ` +
         `${n(v.operator)} from the operator's own tokens`,
     );
+    const answers = v.answers.fresh + v.answers.checks;
+    lines.push(`  second opinions: ${n(v.answers.checks)} of ${n(answers)} answers (${percent(v.answers.checks, answers)}) checked another client's answer`);
     for (const t of v.tokens) {
       const state = t.state === "suspended" ? `SUSPENDED (${t.suspendedReason})` : t.state;
       lines.push(

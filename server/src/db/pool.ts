@@ -33,7 +33,14 @@ export class HelperPool {
   private stopping = false;
 
   constructor(
-    private readonly options: { url: string; size: number; events: PoolEvents; onFatal?: (error: string) => void },
+    private readonly options: {
+      url: string;
+      size: number;
+      events: PoolEvents;
+      onFatal?: (error: string) => void;
+      /** The helper's entry point (tests give one that misbehaves); default ./worker.ts. */
+      workerUrl?: string;
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -86,7 +93,7 @@ export class HelperPool {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    const worker = new Worker(this.options.workerUrl ?? new URL("./worker.ts", import.meta.url).href);
     const helper: Helper = { worker, busyWith: undefined, retired: false };
     this.helpers.push(helper);
     return new Promise((resolve) => {

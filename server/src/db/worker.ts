@@ -28,8 +28,24 @@ class Stopping extends Error {}
 function serveHelper(port: Worker): void {
   const send = (message: FromHelper) => port.postMessage(message);
   let sql: postgres.Sql | undefined;
+  let url = "";
   let work = Promise.resolve();
   let stopping = false;
+
+  // The same session settings and types as the main thread (int8 as numbers: the repair compares rows).
+  const open = () => openClient(url, { max: 1, idleTimeout: 0, applicationName: "wotc-db-helper" });
+
+  /**
+   * A fresh client after a few failed tries in a row: a postgres.js client
+   * whose connection attempt timed out while PostgreSQL restarted was seen to
+   * time out on every later attempt (a password login; measured in
+   * tests/e2e/db-restart.test.ts), while a new client connects at once.
+   */
+  async function reconnect(): Promise<void> {
+    const old = sql;
+    sql = open();
+    await old?.end({ timeout: 0 }).catch(() => undefined);
+  }
 
   async function writeOnce(job: WriteJob): Promise<{ rows: number; judgements?: (string | undefined)[] }> {
     return "repair" in job ? repairBatches(sql!, job) : ingestChunk(sql!, job);
@@ -69,6 +85,7 @@ function serveHelper(port: Worker): void {
           case "transient":
             send({ type: "retrying", chunkId, attempt, error: describeDbError(error) });
             await Bun.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 6)));
+            if (attempt % 3 === 0) await reconnect();
             break;
           case "blocking":
             send({ type: "blocked", chunkId, attempt, error: describeDbError(error), problem });
@@ -108,8 +125,8 @@ function serveHelper(port: Worker): void {
     const message = event.data;
     switch (message.type) {
       case "connect":
-        // The same session settings and types as the main thread (int8 as numbers: the repair compares rows).
-        sql = openClient(message.url, { max: 1, idleTimeout: 0, applicationName: "wotc-db-helper" });
+        url = message.url;
+        sql = open();
         send({ type: "ready" });
         break;
       case "write":

@@ -1,5 +1,6 @@
 /** `GET /api/work`: the WebSocket a client receives batches on and sends results back over. */
 import { Hono } from "hono";
+import * as v from "valibot";
 import { upgradeWebSocket } from "hono/bun";
 import type { ClientHub } from "../ws/hub";
 import type { ClientSession } from "../ws/client-session";
@@ -8,8 +9,20 @@ import { requireToken, type AuthVariables } from "./auth";
 import type { AccessControl } from "../access/access-control";
 import type { ServerConfig } from "@wotc/schema/config";
 import { refuseOldClient } from "../client-builds/min-version";
+import { OwnKey } from "@wotc/schema/wire/register";
 
 const NAME = /^[\w.@-]{1,64}$/;
+
+/**
+ * The own key a client registered with, as register put it into the socket's
+ * path (key, rps, per): undefined without one. Checked again here, because
+ * anyone may open the socket with any query.
+ */
+export function ownKeyOf(key: string | undefined, rps: string | undefined, per: string | undefined): OwnKey | { invalid: string } | undefined {
+  if (key === undefined && rps === undefined && per === undefined) return undefined;
+  const parsed = v.safeParse(OwnKey, { hash: key, rps: rps === undefined || rps.trim() === "" ? undefined : Number(rps), per });
+  return parsed.success ? parsed.output : { invalid: `invalid own-key parameters on the work socket (key, rps, per): ${v.summarize(parsed.issues)}` };
+}
 
 export function workRoute(deps: { config: ServerConfig; hub: ClientHub; tokens: TokenStore; access?: AccessControl }) {
   const { hub } = deps;
@@ -19,7 +32,16 @@ export function workRoute(deps: { config: ServerConfig; hub: ClientHub; tokens: 
     upgradeWebSocket((c) => {
       const requested = c.req.query("name") ?? "";
       const name = NAME.test(requested) ? requested : c.get("tokenName");
-      const identity = { name, tokenName: c.get("tokenName"), tokenHash: c.get("tokenHash"), trust: c.get("trust"), agreements: c.get("agreements"), address: c.get("address") };
+      const ownKey = ownKeyOf(c.req.query("key"), c.req.query("rps"), c.req.query("per"));
+      const identity = {
+        name,
+        tokenName: c.get("tokenName"),
+        tokenHash: c.get("tokenHash"),
+        trust: c.get("trust"),
+        agreements: c.get("agreements"),
+        address: c.get("address"),
+        ...(ownKey && !("invalid" in ownKey) ? { ownKey } : {}),
+      };
       const outdated = refuseOldClient(deps.config, c, c.req.query("version"));
       let session: ClientSession | undefined;
       let counted = false;
@@ -29,6 +51,11 @@ export function workRoute(deps: { config: ServerConfig; hub: ClientHub; tokens: 
           if (outdated) {
             ws.send(JSON.stringify({ type: "error", message: outdated.error }));
             ws.close(1008, "client version too old");
+            return;
+          }
+          if (ownKey && "invalid" in ownKey) {
+            ws.send(JSON.stringify({ type: "error", message: ownKey.invalid }));
+            ws.close(1008, "invalid own-key parameters");
             return;
           }
           // Counted here, not at upgrade: several upgrades may race past the early check.

@@ -7,6 +7,7 @@
  */
 import type { TrustLevel } from "@wotc/schema/db/client-tokens";
 import type { ClientStats, ServerMessage } from "@wotc/schema/wire/messages";
+import type { OwnKey } from "@wotc/schema/wire/register";
 
 export type SessionState = "working" | "draining" | "closed";
 
@@ -26,6 +27,8 @@ export interface SessionIdentity {
   /** Agreeing answers the token had when it connected. */
   agreements?: number;
   address: string;
+  /** The WG key the client brought (its hash and rate), if it brought one. */
+  ownKey?: OwnKey;
 }
 
 export class ClientSession {
@@ -50,6 +53,8 @@ export class ClientSession {
   readonly trust: TrustLevel;
   readonly agreements: number;
   readonly address: string;
+  /** It queries WG with its own key: it got none of the operator's. */
+  readonly ownKey: boolean;
 
   constructor(
     readonly id: string,
@@ -63,6 +68,7 @@ export class ClientSession {
     this.trust = identity.trust ?? "new";
     this.agreements = identity.agreements ?? 0;
     this.address = identity.address;
+    this.ownKey = identity.ownKey !== undefined;
   }
 
   send(message: ServerMessage): void {
@@ -94,6 +100,7 @@ export class ClientSession {
       name: this.name,
       token: this.tokenName,
       address: this.address,
+      key: this.ownKey ? "own" : `wg.keys.${this.keyIndex}`,
       state: this.state,
       rps: this.rps,
       inFlight: this.inFlight,

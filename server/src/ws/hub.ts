@@ -8,6 +8,7 @@
 import * as v from "valibot";
 import { ClientMessage, MAX_MESSAGE_BYTES, type ServerMessage } from "@wotc/schema/wire/messages";
 import type { ServerConfig } from "@wotc/schema/config";
+import type { OwnKey } from "@wotc/schema/wire/register";
 import { KeyRing } from "../keys";
 import { ClientSession, type SessionIdentity, type SessionSocket } from "./client-session";
 
@@ -47,7 +48,7 @@ export class ClientHub {
     private readonly log: (line: string) => void,
     private readonly observer: HubObserver = {},
   ) {
-    this.keys = new KeyRing(config.wg.keys);
+    this.keys = new KeyRing(config.wg);
   }
 
   all(): IterableIterator<ClientSession> {
@@ -56,11 +57,6 @@ export class ClientHub {
 
   get size(): number {
     return this.sessions.size;
-  }
-
-  /** Checked at register and upgrade: does any key cover this token (by name) or address? */
-  keyFor(tokenName: string, address: string): number | undefined {
-    return this.keys.choose(tokenName, address);
   }
 
   setWork(work: WorkHandler | undefined, idleReason?: string): void {
@@ -73,18 +69,21 @@ export class ClientHub {
   }
 
   open(identity: SessionIdentity, socket: SessionSocket): ClientSession | undefined {
-    // The key follows the token: a client's self-chosen name is only a label.
-    const keyIndex = this.keys.choose(identity.tokenName, identity.address);
-    if (keyIndex === undefined) {
-      socket.close(1008, "no WG key is configured for this client");
+    // The key follows the token (or is the client's own): a client's self-chosen name is only a label.
+    const id = `c${this.nextId++}`;
+    const joined = this.keys.join(id, identity);
+    if ("refused" in joined) {
+      // Told as a message too: a close reason is cut at 123 bytes
+      socket.send(JSON.stringify({ type: "error", message: joined.refused } satisfies ServerMessage));
+      socket.close(1008, identity.ownKey ? "own WG key not accepted here" : "no WG key for this client");
       return undefined;
     }
-    const session = new ClientSession(`c${this.nextId++}`, identity, keyIndex, socket);
+    const session = new ClientSession(id, identity, joined.keyIndex, socket);
     this.sessions.set(session.id, session);
     this.counters.connections++;
-    this.keys.join(keyIndex, session.id);
-    this.log(`client ${session.name} (${session.address}, token ${session.tokenName}) connected`);
-    this.resplit(keyIndex);
+    const own = identity.ownKey ? `, its own WG key at ${describeClaim(identity.ownKey)}` : "";
+    this.log(`client ${session.name} (${session.address}, token ${session.tokenName}${own}) connected`);
+    this.resplit(session.keyIndex);
     if (this.work) this.work.join(session);
     else session.wait(this.idleReason);
     return session;
@@ -184,10 +183,11 @@ export class ClientHub {
 
   /** Recomputes the rate share of every holder of a key and tells those whose share changed. */
   private resplit(keyIndex: number): void {
-    const rps = this.keys.share(keyIndex);
-    const inFlight = rps === null ? this.config.server.unlimitedInFlight : Math.ceil(rps) + this.config.server.extraInFlight;
     for (const id of this.keys.holdersOf(keyIndex)) {
       const session = this.sessions.get(id);
+      // Shares of a volunteer's key counted per address differ from holder to holder
+      const rps = this.keys.share(keyIndex, id);
+      const inFlight = inFlightFor(rps, this.config);
       if (!session || (session.rps === rps && session.inFlight === inFlight)) continue;
       session.rps = rps;
       session.inFlight = inFlight;
@@ -195,4 +195,14 @@ export class ClientHub {
       this.work?.rateChanged(session);
     }
   }
+}
+
+/** Batches kept in flight at a rate share: a second's worth plus a few, so no client idles waiting for work. */
+export function inFlightFor(rps: number | null, config: ServerConfig): number {
+  return rps === null ? config.server.unlimitedInFlight : Math.ceil(rps) + config.server.extraInFlight;
+}
+
+/** `10 req/s per key`: what a volunteer said its key allows (the hash stays out of the log). */
+function describeClaim(ownKey: OwnKey): string {
+  return `${ownKey.rps} req/s per ${ownKey.per}`;
 }

@@ -8,6 +8,7 @@ import { FAULT_KINDS, type FaultKind, FaultPlan, type Faults } from "./faults.ts
 import { ProjectionCache } from "./fields.ts";
 import { defaultWorld, type World, WorldDay } from "./world.ts";
 import { TokenBucket } from "./rate-limit.ts";
+import { type KeyStats, KeyTally } from "./key-stats.ts";
 
 export const ACCOUNT_INFO_PATH = "/wotx/account/info/";
 export const DEFAULT_KEYS = ["demo-key"];
@@ -57,6 +58,8 @@ export interface SimulatorStats {
   faults: Record<FaultKind, number>;
   /** First account ID of each ok answer → how many times it was answered ok. */
   okByStartId: Map<number, number>;
+  /** Per application_id: requests, ok answers, rate-limited ones and the busiest second. */
+  byKey: Record<string, KeyStats>;
 }
 
 const JSON_INIT: ResponseInit = { headers: { "content-type": "application/json; charset=utf-8" } };
@@ -111,7 +114,8 @@ export class Simulator {
 
   stats(): SimulatorStats {
     const c = this.counts;
-    return { ...c, day: this.day, errors: { ...c.errors }, faults: { ...c.faults }, okByStartId: new Map(c.okByStartId) };
+    const byKey = Object.fromEntries([...c.byKey].map(([key, tally]) => [key, { ...tally.stats }]));
+    return { ...c, day: this.day, errors: { ...c.errors }, faults: { ...c.faults }, okByStartId: new Map(c.okByStartId), byKey };
   }
 
   resetStats(): void {
@@ -142,7 +146,7 @@ export class Simulator {
       this.counts.faults.slow++;
       await Bun.sleep(this.faultPlan.slowMs);
     }
-    this.countOk(checked);
+    this.countOk(checked, params.get("application_id")!);
     return jsonResponse(body);
   };
 
@@ -150,13 +154,23 @@ export class Simulator {
   private admit(params: URLSearchParams): AccountInfoQuery | ApiError {
     const applicationId = params.get("application_id");
     if (!applicationId) return apiError(402, "APPLICATION_ID_NOT_SPECIFIED", "application_id");
+    const now = performance.now();
+    const tally = this.tallyOf(applicationId, now);
+    tally.request(now);
     const bucket = this.buckets.get(applicationId);
     if (bucket === undefined) return apiError(407, "INVALID_APPLICATION_ID", "application_id", applicationId);
-    if (bucket !== null && !bucket.take(performance.now())) {
+    if (bucket !== null && !bucket.take(now)) {
       this.counts.rateLimited++;
+      tally.stats.rateLimited++;
       return apiError(407, "REQUEST_LIMIT_EXCEEDED", "application_id");
     }
     return parseAccountInfo(params, this.projections);
+  }
+
+  private tallyOf(applicationId: string, now: number): KeyTally {
+    let tally = this.counts.byKey.get(applicationId);
+    if (!tally) this.counts.byKey.set(applicationId, (tally = new KeyTally(now)));
+    return tally;
   }
 
   private poisoned(firstId: number | undefined): boolean {
@@ -178,12 +192,14 @@ export class Simulator {
     return response;
   }
 
-  private countOk(query: AccountInfoQuery): void {
+  private countOk(query: AccountInfoQuery, applicationId: string): void {
     const c = this.counts;
     c.ok++;
     c.idsAnswered += query.ids.length;
     const start = query.ids[0];
     c.okByStartId.set(start, (c.okByStartId.get(start) ?? 0) + 1);
+    const tally = this.counts.byKey.get(applicationId);
+    if (tally) tally.stats.ok++;
   }
 }
 
@@ -196,6 +212,7 @@ function freshCounts() {
     rateLimited: 0,
     faults: emptyFaultCounts(),
     okByStartId: new Map<number, number>(),
+    byKey: new Map<string, KeyTally>(),
   };
 }
 
