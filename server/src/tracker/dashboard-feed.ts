@@ -141,7 +141,6 @@ export class DashboardFeed {
     const crawl = this.sources.crawl();
     const status = crawl?.status();
     const sessions = [...hub.all()];
-    const figures = crawl?.clientFigures();
     const { phase, waiting } = this.sources.phase();
     const databaseRows = history.leaderboard;
     return {
@@ -156,7 +155,7 @@ export class DashboardFeed {
       run: crawl && status ? { ...(admin ? status : publicRun(status)), playersFound: this.sources.foundBefore(crawl) + crawl.counters.rowsWritten } : null,
       chart: crawl === this.seriesOf ? this.series.columns() : { t: [], idsPerSecond: [], batchesDone: [] },
       clients: { connected: sessions.length, idsPerSecond: sessions.reduce((sum, s) => sum + (s.stats?.idsPerSecond ?? 0), 0) },
-      volunteers: admin ? tally.rows(sessions, (session) => figures?.get(session.id)?.trust) : null,
+      volunteers: admin ? tally.rows(sessions, (token) => crawl?.trust.stateOf(token)) : null,
       // The ledger's answered_by once it has rows; until then (or on an older schema) what this tracker saw.
       leaderboard: admin
         ? databaseRows && databaseRows.length > 0

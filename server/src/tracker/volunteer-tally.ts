@@ -109,8 +109,8 @@ export class VolunteerTally {
     return open;
   }
 
-  /** `trustOf`: the trust state the crawl holds for a session (new, trusted, operator, suspended), when there is a crawl. */
-  rows(sessions: Iterable<ClientSession>, trustOf: (session: ClientSession) => string | undefined = (s) => s.trust): VolunteerRow[] {
+  /** `trustOf`: the trust state the crawl holds for a token (new, trusted, operator, suspended), when there is a crawl: a suspended one has left. */
+  rows(sessions: Iterable<ClientSession>, trustOf: (tokenName: string) => string | undefined = () => undefined): VolunteerRow[] {
     const live = new Map<string, ClientSession[]>();
     for (const session of sessions) live.set(session.name, [...(live.get(session.name) ?? []), session]);
     const rows: VolunteerRow[] = [];
@@ -118,7 +118,7 @@ export class VolunteerTally {
       const open = live.get(totals.name) ?? [];
       const rps = open.length === 0 ? null : sumOrNull(open.map((s) => s.rps));
       const keyRps = open.length === 0 ? null : this.keyRps(open[0]!.keyIndex);
-      const trust = open.map((s) => trustOf(s) ?? s.trust).find((t) => typeof t === "string");
+      const trust = trustOf(totals.token) ?? open[0]?.trust;
       rows.push({
         ...totals,
         address: open[0]?.address ?? totals.address,

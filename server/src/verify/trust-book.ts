@@ -81,6 +81,12 @@ export class TrustBook {
     return this.get(token).level;
   }
 
+  /** What the dashboard shows for a token: its level, "suspended", or undefined for a token not seen this run. */
+  stateOf(token: string): TrustLevel | "suspended" | undefined {
+    const t = this.tokens.get(token);
+    return t === undefined ? undefined : t.suspended !== null ? "suspended" : t.level;
+  }
+
   isSuspended(token: string): boolean {
     return this.tokens.get(token)?.suspended != null;
   }

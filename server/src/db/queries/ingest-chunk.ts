@@ -43,42 +43,7 @@ export async function ingestChunk(sql: Sql, chunk: IngestChunk): Promise<IngestR
     return await sql.begin(async (tx) => {
       // the triggers read the date from here (wotc_run_date()); set_config(..., true) is SET LOCAL
       await tx`select set_config('wotc.run_date', ${chunk.runDate}, true)`;
-      const upsert = p.accountId.length === 0 ? { count: 0 } : await tx`
-        insert into players as p (
-          account_id, nickname, console, created_at, last_battle_time, updated_at,
-          battles, spotted, wins, damage_dealt, frags, dropped_capture_points,
-          last_api_pull, first_seen, last_changed
-        )
-        select
-          u.account_id, u.nickname, u.console, to_timestamp(u.created_at), to_timestamp(nullif(u.last_battle_time, 0)), to_timestamp(u.updated_at),
-          u.battles, u.spotted, u.wins, u.damage_dealt, u.frags, u.dropped_capture_points,
-          now(), ${chunk.runDate}::date, ${chunk.runDate}::date
-        from unnest(
-          ${p.accountId}::int8[], ${p.nickname}::text[], ${p.console}::text[],
-          ${p.createdAt}::int8[], ${p.lastBattleTime}::int8[], ${p.updatedAt}::int8[],
-          ${p.battles}::int4[], ${p.spotted}::int4[], ${p.wins}::int4[],
-          ${p.damageDealt}::int8[], ${p.frags}::int4[], ${p.droppedCapturePoints}::int4[]
-        ) as u(
-          account_id, nickname, console, created_at, last_battle_time, updated_at,
-          battles, spotted, wins, damage_dealt, frags, dropped_capture_points
-        )
-        on conflict (account_id) do update set
-          nickname = excluded.nickname,
-          console = excluded.console,
-          created_at = excluded.created_at,
-          last_battle_time = excluded.last_battle_time,
-          updated_at = excluded.updated_at,
-          battles = excluded.battles,
-          spotted = excluded.spotted,
-          wins = excluded.wins,
-          damage_dealt = excluded.damage_dealt,
-          frags = excluded.frags,
-          dropped_capture_points = excluded.dropped_capture_points,
-          last_api_pull = excluded.last_api_pull,
-          -- never backwards: the triggers take last_changed >= run date to mean "the day's rows exist"
-          last_changed = greatest(p.last_changed, excluded.last_changed)
-        where p.battles is distinct from excluded.battles
-      `;
+      const upsert = p.accountId.length === 0 ? { count: 0 } : await upsertPlayers(tx, chunk.runDate, p, "battles changed");
       const ledger = b.start.length === 0 ? { count: 0 } : await writeLedger(tx, chunk.runDate, b);
       if (chunk.clearsFailed && b.start.length > 0) await clearFailed(tx, chunk.runDate, b);
       return { rows: p.accountId.length, batches: ledger.count, changed: upsert.count };
@@ -124,32 +89,79 @@ export function uniqueSortedPlayers(c: PlayerColumns): PlayerColumns {
   };
 }
 
+/**
+ * The players upsert. `battles changed`: only rows whose battles differ are
+ * updated (the ingest: unchanged players write nothing, and the triggers take
+ * an update to mean "played"); `every field`: every row takes the answer's
+ * values (a repair, with the triggers off).
+ */
+export function upsertPlayers(tx: Tx, runDate: string, p: PlayerColumns, update: "battles changed" | "every field") {
+  return tx`
+    insert into players as p (
+      account_id, nickname, console, created_at, last_battle_time, updated_at,
+      battles, spotted, wins, damage_dealt, frags, dropped_capture_points,
+      last_api_pull, first_seen, last_changed
+    )
+    select
+      u.account_id, u.nickname, u.console, to_timestamp(u.created_at), to_timestamp(nullif(u.last_battle_time, 0)), to_timestamp(u.updated_at),
+      u.battles, u.spotted, u.wins, u.damage_dealt, u.frags, u.dropped_capture_points,
+      now(), ${runDate}::date, ${runDate}::date
+    from unnest(
+      ${p.accountId}::int8[], ${p.nickname}::text[], ${p.console}::text[],
+      ${p.createdAt}::int8[], ${p.lastBattleTime}::int8[], ${p.updatedAt}::int8[],
+      ${p.battles}::int4[], ${p.spotted}::int4[], ${p.wins}::int4[],
+      ${p.damageDealt}::int8[], ${p.frags}::int4[], ${p.droppedCapturePoints}::int4[]
+    ) as u(
+      account_id, nickname, console, created_at, last_battle_time, updated_at,
+      battles, spotted, wins, damage_dealt, frags, dropped_capture_points
+    )
+    on conflict (account_id) do update set
+      nickname = excluded.nickname,
+      console = excluded.console,
+      created_at = excluded.created_at,
+      last_battle_time = excluded.last_battle_time,
+      updated_at = excluded.updated_at,
+      battles = excluded.battles,
+      spotted = excluded.spotted,
+      wins = excluded.wins,
+      damage_dealt = excluded.damage_dealt,
+      frags = excluded.frags,
+      dropped_capture_points = excluded.dropped_capture_points,
+      last_api_pull = excluded.last_api_pull,
+      -- never backwards: the triggers take last_changed >= run date to mean "the day's rows exist"
+      last_changed = greatest(p.last_changed, excluded.last_changed)
+    ${update === "battles changed" ? tx`where p.battles is distinct from excluded.battles` : tx``}
+  `;
+}
+
 type BatchColumns = ReturnType<typeof sortedBatchColumns>;
 
 /** The batches' ledger rows with their provenance; a batch committed before keeps its row. */
 export function writeLedger(tx: Tx, runDate: string, b: BatchColumns) {
-  return tx`
-    insert into run_batches (run_date, platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
-    select ${runDate}::date, u.*
-    from unnest(${b.platform}::text[], ${b.start}::int8[], ${b.end}::int8[], ${b.found}::int4[], ${b.maxAccountId}::int8[],
-                ${b.answeredBy}::text[], ${b.checkState}::text[], ${b.checkedBy}::text[], ${b.answerHash}::text[])
-      as u(platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
-    on conflict do nothing
-  `;
+  return ledgerInsert(tx, runDate, b, tx`on conflict do nothing`);
 }
 
 /** A repair's ledger rows: the batch's row (if any) takes the repair's figures and provenance. */
 export function writeLedgerReplacing(tx: Tx, runDate: string, b: BatchColumns) {
+  return ledgerInsert(
+    tx,
+    runDate,
+    b,
+    tx`on conflict (run_date, platform, start) do update set
+      found = excluded.found, max_account_id = excluded.max_account_id, answered_by = excluded.answered_by,
+      check_state = excluded.check_state, checked_by = excluded.checked_by, answer_hash = excluded.answer_hash,
+      committed_at = now()`,
+  );
+}
+
+function ledgerInsert(tx: Tx, runDate: string, b: BatchColumns, onConflict: ReturnType<Tx>) {
   return tx`
     insert into run_batches (run_date, platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
     select ${runDate}::date, u.*
     from unnest(${b.platform}::text[], ${b.start}::int8[], ${b.end}::int8[], ${b.found}::int4[], ${b.maxAccountId}::int8[],
                 ${b.answeredBy}::text[], ${b.checkState}::text[], ${b.checkedBy}::text[], ${b.answerHash}::text[])
       as u(platform, start, "end", found, max_account_id, answered_by, check_state, checked_by, answer_hash)
-    on conflict (run_date, platform, start) do update set
-      found = excluded.found, max_account_id = excluded.max_account_id, answered_by = excluded.answered_by,
-      check_state = excluded.check_state, checked_by = excluded.checked_by, answer_hash = excluded.answer_hash,
-      committed_at = now()
+    ${onConflict}
   `;
 }
 

@@ -3,7 +3,7 @@ import type { Sql, Tx } from "../client.ts";
 import type { PlayerColumns, RepairChunk } from "../messages.ts";
 import { rowChange, CLOCK_SLACK_MS } from "../../verify/answer.ts";
 import { assertRunDate } from "./run-date.ts";
-import { sortedBatchColumns, uniqueSortedPlayers, writeLedgerReplacing, clearFailed } from "./ingest-chunk.ts";
+import { sortedBatchColumns, uniqueSortedPlayers, upsertPlayers, writeLedgerReplacing, clearFailed } from "./ingest-chunk.ts";
 
 export interface RepairResult {
   rows: number;
@@ -87,7 +87,8 @@ export async function repairBatches(sql: Sql, job: RepairChunk): Promise<RepairR
           as u(account_id, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)
         where p.account_id = u.account_id`;
     }
-    if (honest.accountId.length > 0) await upsertPlayers(tx, d, honest);
+    // Every field from the answer, whatever changed; first_seen kept for known accounts.
+    if (honest.accountId.length > 0) await upsertPlayers(tx, d, honest, "every field");
     await insertDayRows(tx, "total_battles", d, totals);
     await insertDayRows(tx, "diff_battles", d, diffs);
     await writeLedgerReplacing(tx, d, ledger);
@@ -215,41 +216,4 @@ async function insertDayRows(tx: Tx, table: "total_battles" | "diff_battles", d:
     from unnest(${rows.id}::int8[], ${rows.console}::text[], ${rows.c[0]!}::int4[], ${rows.c[1]!}::int4[], ${rows.c[2]!}::int4[],
                 ${rows.c[3]!}::int8[], ${rows.c[4]!}::int4[], ${rows.c[5]!}::int4[])
       as u(account_id, console, battles, spotted, wins, damage_dealt, frags, dropped_capture_points)`;
-}
-
-/** Every field from the answer, whatever changed; first_seen kept for known accounts. */
-async function upsertPlayers(tx: Tx, d: string, p: PlayerColumns): Promise<void> {
-  await tx`
-    insert into players as p (
-      account_id, nickname, console, created_at, last_battle_time, updated_at,
-      battles, spotted, wins, damage_dealt, frags, dropped_capture_points,
-      last_api_pull, first_seen, last_changed
-    )
-    select
-      u.account_id, u.nickname, u.console, to_timestamp(u.created_at), to_timestamp(nullif(u.last_battle_time, 0)), to_timestamp(u.updated_at),
-      u.battles, u.spotted, u.wins, u.damage_dealt, u.frags, u.dropped_capture_points,
-      now(), ${d}::date, ${d}::date
-    from unnest(
-      ${p.accountId}::int8[], ${p.nickname}::text[], ${p.console}::text[],
-      ${p.createdAt}::int8[], ${p.lastBattleTime}::int8[], ${p.updatedAt}::int8[],
-      ${p.battles}::int4[], ${p.spotted}::int4[], ${p.wins}::int4[],
-      ${p.damageDealt}::int8[], ${p.frags}::int4[], ${p.droppedCapturePoints}::int4[]
-    ) as u(
-      account_id, nickname, console, created_at, last_battle_time, updated_at,
-      battles, spotted, wins, damage_dealt, frags, dropped_capture_points
-    )
-    on conflict (account_id) do update set
-      nickname = excluded.nickname,
-      console = excluded.console,
-      created_at = excluded.created_at,
-      last_battle_time = excluded.last_battle_time,
-      updated_at = excluded.updated_at,
-      battles = excluded.battles,
-      spotted = excluded.spotted,
-      wins = excluded.wins,
-      damage_dealt = excluded.damage_dealt,
-      frags = excluded.frags,
-      dropped_capture_points = excluded.dropped_capture_points,
-      last_api_pull = excluded.last_api_pull,
-      last_changed = greatest(p.last_changed, excluded.last_changed)`;
 }
