@@ -33,7 +33,7 @@ test("the run's date is computed and exported; the earlier dates without statist
   const lines = describeStats(report);
   expect(lines[0]).toMatch(/^statistics 2026-03-03 \(complete, 1 day after 2026-03-02\) in [\d.]+ s: xbox active 1, battles 3, new 0, newly tracked 0; ps active 0/);
   expect(lines[1]).toBe("statistics: 2 earlier crawled dates have none yet; `bun run server stats recompute` computes them");
-  expect(lines[2]).toBe(`static export: 1 date (last 2026-03-03) in ${report.export!.files.length} files under ${join(dir, "site")}/data`);
+  expect(lines[2]).toBe(`static export: 1 date (last 2026-03-03) in ${report.export!.files.length} files under ${join(dir, "site")} (the page: index.html; the figures: data/)`);
   expect(await readFile(join(dir, "site", "data", "daily.csv"), "utf8")).toStartWith("date,platform,");
 });
 

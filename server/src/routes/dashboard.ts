@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { DashboardSnapshot } from "../tracker/dashboard-feed";
 import type { WebBuild } from "../web/web-build";
+import { PAGES } from "../web/pages";
 import { viewerOf, type ViewerPolicy } from "./viewer";
 
 export interface DashboardRouteDeps {
@@ -34,7 +35,7 @@ export function dashboardRoute(deps: DashboardRouteDeps) {
   const app = new Hono();
   const { web } = deps;
   if ("error" in web) {
-    app.get("/", (c) => c.text(`The dashboard could not be built: ${web.error}\n/api/status and /metrics still answer.`, 503));
+    for (const { route } of PAGES) app.get(route, (c) => c.text(`The page could not be built: ${web.error}\n/api/status, /api/stats/* and /metrics still answer.`, 503));
   } else {
     for (const [route, file] of web.pages) app.get(route, () => new Response(Bun.file(file), { headers: PAGE_HEADERS }));
   }

@@ -1,9 +1,9 @@
 /**
  * The static export of the public statistics (`bun run server export --out
  * DIR`, and after each run when `stats.exportDir` is set): plain files that
- * any static host serves, laid out so the statistics page (built later with
- * the dashboard) can sit at DIR/index.html and read them from `data/`.
+ * any static host serves, or a browser opens from file://.
  *
+ *   index.html, assets/*   the statistics page (GET /stats) made static (page-export.ts)
  *   data/daily.csv, data/daily.json              every date x platform, as GET /api/stats/daily.*
  *   data/account-age.csv, data/account-age.json  as GET /api/stats/account-age.*
  *   data/series/<figure>.csv, .json              one figure over time, a column per platform:
@@ -11,27 +11,23 @@
  *       JSON: { figure, description, dates: [...], span_days: [...], complete: [...],
  *               values: { xbox: [...], ps: [...], all: [...] } }   (columns, as uPlot takes them)
  *   data/data.js      globalThis.WOTC_STATS = { generated_at, last_date, daily, account_age };
- *                     for a page opened from file://, where Chromium refuses fetch() of local
- *                     JSON but runs a <script src="data/data.js">
+ *                     what the page reads (from file:// Chromium refuses fetch() of local JSON
+ *                     but runs a <script src="data/data.js">)
  *   data/manifest.json  { generated_at, last_date, dates, files } — written last
  *
  * Every file is written to a temporary name and renamed, so a host syncing
- * the directory never serves half a file.
+ * the directory never serves half a file: the data first, then the page's
+ * assets, its index.html, the manifest, and last the assets of an earlier
+ * page build that the previous manifest listed and this one does not.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { readFile, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { ensureWebBuild, type WebBuild } from "../web/web-build";
+import { SERIES, type SeriesFigure } from "../web/stats/figures";
+import { writeAtomically } from "./atomic-files";
 import { ACCOUNT_AGE_COLUMNS, DAILY_COLUMNS, inColumnOrder, toCsv, type DailyStatsRow } from "./columns";
+import { writeStatsPage } from "./page-export";
 import type { StatsSource } from "./source";
-
-/** The figures that get a series file each, with the sentence a chart shows under it. */
-export const SERIES: readonly { figure: keyof DailyStatsRow; description: string }[] = [
-  { figure: "active_accounts", description: "Accounts whose battles increased since their previous crawl, plus new accounts that played." },
-  { figure: "battles", description: "Battles the active accounts played since their previous crawl (a new account's battles count whole)." },
-  { figure: "new_accounts", description: "Accounts first seen on the date and created since the previous crawled date." },
-  { figure: "accounts_5plus", description: "Active accounts that played at least 5 battles since their previous crawl." },
-  { figure: "newly_tracked", description: "Accounts first seen on the date but created before it (first day, a grown range, a batch that failed before); counted nowhere else." },
-  { figure: "battles_per_active_account", description: "Battles divided by active accounts." },
-];
 
 export interface SeriesFile {
   figure: string;
@@ -50,13 +46,19 @@ export interface ExportReport {
   seconds: number;
 }
 
-export async function exportStatistics(source: StatsSource, outDir: string, now: Date = new Date()): Promise<ExportReport> {
+export interface ExportOptions {
+  now?: Date;
+  /** The built pages (default: the tracker's build, made if missing). */
+  web?: () => Promise<WebBuild>;
+}
+
+export async function exportStatistics(source: StatsSource, outDir: string, options: ExportOptions = {}): Promise<ExportReport> {
   const started = performance.now();
   const dir = resolve(outDir);
-  const [daily, accountAge] = await Promise.all([source.daily({}), source.accountAge({})]);
+  const [daily, accountAge, before] = await Promise.all([source.daily({}), source.accountAge({}), previousFiles(dir)]);
   const dates = [...new Set(daily.map((r) => r.date))];
   const lastDate = dates.at(-1) ?? null;
-  const generatedAt = now.toISOString();
+  const generatedAt = (options.now ?? new Date()).toISOString();
   const files: string[] = [];
   const put = async (name: string, text: string) => {
     await writeAtomically(join(dir, "data", name), text);
@@ -75,15 +77,30 @@ export async function exportStatistics(source: StatsSource, outDir: string, now:
     await put(`series/${figure}.csv`, seriesCsv(series));
   }
   await put("data.js", `globalThis.WOTC_STATS = ${JSON.stringify({ generated_at: generatedAt, last_date: lastDate, daily: dailyRows, account_age: ageRows })};\n`);
+  const web = await (options.web ?? (() => ensureWebBuild(() => {})))();
+  files.push(...(await writeStatsPage(web, dir)));
   await put("manifest.json", json({ generated_at: generatedAt, last_date: lastDate, dates: dates.length, files: [...files, "data/manifest.json"] }));
+  for (const stale of before.filter((file) => file.startsWith("assets/") && !files.includes(file))) await rm(join(dir, stale), { force: true });
   return { dir, dates: dates.length, lastDate, files, seconds: (performance.now() - started) / 1000 };
 }
 
-export function describeExport(report: ExportReport): string {
-  return `static export: ${report.dates} date${report.dates === 1 ? "" : "s"}${report.lastDate ? ` (last ${report.lastDate})` : ""} in ${report.files.length} files under ${report.dir}/data`;
+/** The page's files the previous export's manifest lists (none if there was none). */
+async function previousFiles(dir: string): Promise<string[]> {
+  const text = await readFile(join(dir, "data", "manifest.json"), "utf8").catch(() => null);
+  if (text === null) return [];
+  try {
+    const files = (JSON.parse(text) as { files?: unknown }).files;
+    return Array.isArray(files) ? files.filter((f): f is string => typeof f === "string" && /^assets\/[\w.-]+$/.test(f)) : [];
+  } catch {
+    return []; // a manifest edited by hand: leave whatever is there
+  }
 }
 
-function seriesOf(daily: DailyStatsRow[], dates: string[], figure: keyof DailyStatsRow, description: string): SeriesFile {
+export function describeExport(report: ExportReport): string {
+  return `static export: ${report.dates} date${report.dates === 1 ? "" : "s"}${report.lastDate ? ` (last ${report.lastDate})` : ""} in ${report.files.length} files under ${report.dir} (the page: index.html; the figures: data/)`;
+}
+
+function seriesOf(daily: DailyStatsRow[], dates: string[], figure: SeriesFigure, description: string): SeriesFile {
   const at = new Map(daily.map((r) => [`${r.date} ${r.platform}`, r]));
   const pick = (platform: "xbox" | "ps" | "all") => dates.map((d) => (at.get(`${d} ${platform}`)?.[figure] ?? null) as number | null);
   const any = (d: string) => at.get(`${d} all`) ?? at.get(`${d} xbox`)!;
@@ -110,10 +127,3 @@ function seriesCsv(series: SeriesFile): string {
 }
 
 const json = (value: unknown) => `${JSON.stringify(value)}\n`;
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(temporary, text);
-  await rename(temporary, path);
-}

@@ -10,4 +10,12 @@ export interface PageSpec {
   entry: string;
 }
 
-export const PAGES: readonly PageSpec[] = [{ route: "/", entry: "dashboard/index.html" }];
+/** The statistics page's entry (stats/page-export.ts writes it out as a static site). */
+export const STATS_PAGE = "stats/index.html";
+
+export const PAGES: readonly PageSpec[] = [
+  { route: "/", entry: "dashboard/index.html" },
+  // Public: the daily statistics (the static export copies it as index.html).
+  { route: "/stats", entry: STATS_PAGE },
+];
+

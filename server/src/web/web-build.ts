@@ -83,11 +83,13 @@ async function sourceFingerprint(pages: readonly PageSpec[]): Promise<string> {
 
 async function pruneOldBuilds(outRoot: string, keep: string): Promise<void> {
   const entries = await readdir(outRoot, { withFileTypes: true }).catch(() => []);
-  const builds = await Promise.all(
+  const found = await Promise.all(
     entries
       .filter((entry) => entry.isDirectory() && /^[0-9a-f]{16}$/.test(entry.name) && entry.name !== keep)
-      .map(async (entry) => ({ name: entry.name, mtime: (await stat(join(outRoot, entry.name))).mtimeMs })),
+      // Another process pruning at the same time may have removed it already.
+      .map(async (entry) => ({ name: entry.name, mtime: (await stat(join(outRoot, entry.name)).catch(() => null))?.mtimeMs })),
   );
+  const builds = found.filter((build): build is { name: string; mtime: number } => build.mtime !== undefined);
   builds.sort((a, b) => b.mtime - a.mtime);
   for (const old of builds.slice(KEEP_BUILDS - 1)) await rm(join(outRoot, old.name), { recursive: true, force: true });
 }
