@@ -1,46 +1,132 @@
 /**
- * `bun run bench e2e`: the whole system on loopback with no API limit: server,
- * embedded PostgreSQL (fsync on), N client processes and the WG simulator,
- * 400,000 IDs, with 1 and then 2 clients. Prints IDs/s and the server's peak RSS.
- * For reference, the original Python system does ~11,600 IDs/s on this kind
- * of machine (1 client, 400,000 IDs, against a simulator).
+ * `bun run bench e2e [IDs] [clients] [--operator | --no-verification]`: the whole system on loopback with no
+ * API limit (server, embedded PostgreSQL with fsync on, N client processes,
+ * the WG simulator in its own process) against the lean reference loop
+ * (bench/support/lean-loop.ts) on the same simulator, schema and run date, in
+ * the same minute. Default 2,000,000 IDs and 2 clients.
+ *
+ * Both are timed as whole processes from spawn to exit. Because wall-clock
+ * time on a shared machine is noisy, it also prints the CPU seconds per
+ * million IDs of every process (server, each client, the PostgreSQL backends
+ * serving each side, the simulator): a change can be judged by those alone.
+ * The clients are new volunteers (their own tokens, checked until trusted,
+ * then spot-checked: every check of the trust issue on); `--operator` makes
+ * them the operator's own machines (never checked), `--no-verification`
+ * switches checking off.
+ * Last line: `e2e/lean = X.XX` (IDs/s of the system over the lean loop's).
+ * Target: >= 0.80; server + clients <= 2x the lean loop's CPU per million IDs.
  */
-import { startSimulator } from "../tests/support/wg-sim/server";
-import { runCrawl, startBenchDatabase } from "./support/stack";
+import { openClient } from "../server/src/db/client";
+import { CpuWindow, PgCpuMeter, type PgCpu } from "./support/cpu";
+import { runCrawl, runLean, startBenchDatabase, startSimulatorProcess, type BenchDatabase } from "./support/stack";
 
-const ORIGINAL_PYTHON_IDS_PER_SECOND = 11_600;
+const DAY = "2026-11-27";
+const KEY = "bench-key";
 
 export async function main(args: string[]): Promise<void> {
-  const ids = Number(args[0] ?? 400_000);
+  const flags = new Set(args.filter((a) => a.startsWith("--")));
+  const positional = args.filter((a) => !a.startsWith("--"));
+  const ids = Number(positional[0] ?? 2_000_000);
+  const clients = Number(positional[1] ?? 2);
+  const trust = flags.has("--operator") ? "operator" : "new";
+  const verification = !flags.has("--no-verification");
+  if (!(ids >= 200) || !Number.isInteger(clients) || clients < 1) {
+    throw new Error(`usage: bun run bench e2e [IDs >= 200] [clients >= 1]; got ${args.join(" ")}`);
+  }
   const half = Math.floor(ids / 2 / 100) * 100;
   const ranges = { xbox: { min: 5_000, max: 5_000 + half }, ps: { min: 1_073_740_000, max: 1_073_740_000 + half } };
   const database = await startBenchDatabase();
-  const sim = startSimulator({ seed: 1, day: "2026-11-27", keys: ["bench-key"] });
-  const results: { clients: number; idsPerSecond: number; peakRssMb: number }[] = [];
+  const sim = await startSimulatorProcess({ seed: 1, day: DAY, keys: [KEY] });
+  const pg = PgCpuMeter.forCluster(database.cluster.clusterDir);
   try {
-    for (const clients of [1, 2]) {
-      const url = await database.create(`bench_e2e_${clients}`);
-      const run = await runCrawl({
-        databaseUrl: url,
-        apiBase: sim.url,
-        applicationId: "bench-key",
-        rps: null,
-        ranges,
-        clients,
-        date: "2026-11-27",
-      });
-      const idsPerSecond = run.ids / run.seconds;
-      results.push({ clients, idsPerSecond, peakRssMb: run.peakRssMb });
-      console.log(
-        `${clients} client${clients > 1 ? "s" : " "}: ${run.ids.toLocaleString("en-US")} IDs in ${run.seconds.toFixed(1)} s = ` +
-          `${Math.round(idsPerSecond).toLocaleString("en-US")} IDs/s (${(idsPerSecond / ORIGINAL_PYTHON_IDS_PER_SECOND).toFixed(2)}x the original's ~11,600), ` +
-          `server peak RSS ${run.peakRssMb.toFixed(0)} MB`,
-      );
-    }
+    await warmUp(sim.url);
+    const checks = !verification ? "verification off" : trust === "operator" ? "the operator's own clients (never checked)" : "new volunteers (checked until trusted, then spot-checked)";
+    console.log(`e2e: ${(2 * half).toLocaleString("en-US")} IDs, ${clients} client${clients > 1 ? "s" : ""}, ${checks}, run date ${DAY}, simulator at ${sim.url}`);
+
+    const systemDb = "bench_e2e_system";
+    const systemUrl = await freshDatabase(database, systemDb);
+    let simCpu = new CpuWindow(sim.pid);
+    pg.start();
+    const system = await runCrawl({ databaseUrl: systemUrl, apiBase: sim.url, applicationId: KEY, rps: null, ranges, clients, date: DAY, trust, verification });
+    const systemPg = pg.stop();
+    const systemSim = simCpu.stop();
+
+    const leanDb = "bench_e2e_lean";
+    const leanUrl = await freshDatabase(database, leanDb);
+    simCpu = new CpuWindow(sim.pid);
+    pg.start();
+    const lean = await runLean({ databaseUrl: leanUrl, apiBase: sim.url, applicationId: KEY, ranges, date: DAY });
+    const leanPg = pg.stop();
+    const leanSim = simCpu.stop();
+
+    const systemRate = system.ids / system.processSeconds;
+    const leanRate = lean.ids / lean.seconds;
+    const perMillion = (seconds: number) => seconds / (system.ids / 1e6);
+    console.log(
+      `system: ${system.processSeconds.toFixed(1)} s from spawn to exit (crawl ${system.seconds.toFixed(1)} s) = ` +
+        `${fmt(systemRate)} IDs/s, server peak RSS ${system.peakRssMb.toFixed(0)} MB`,
+    );
+    console.log(`lean:   ${lean.seconds.toFixed(1)} s from spawn to exit = ${fmt(leanRate)} IDs/s, peak RSS ${lean.peakRssMb.toFixed(0)} MB`);
+    printCpuTable(
+      [
+        ["server / lean process", system.cpu.server, lean.cpu],
+        ...system.cpu.clients.map((cpu, i): CpuRow => [`client ${i + 1}`, cpu, undefined]),
+        ["PostgreSQL backends", backends(systemPg, systemDb), backends(leanPg, leanDb)],
+        ["PostgreSQL, rest of the cluster", systemPg.total - backends(systemPg, systemDb), leanPg.total - backends(leanPg, leanDb)],
+        ["simulator", systemSim, leanSim],
+      ],
+      perMillion,
+    );
+    const ours = system.cpu.server + system.cpu.clients.reduce((a, b) => a + b, 0);
+    console.log(
+      `server + clients: ${perMillion(ours).toFixed(2)} CPU s per million IDs = ${(ours / lean.cpu).toFixed(2)}x the lean process's (target <= 2)`,
+    );
+    console.log(
+      `note: the clients restart themselves with mimalloc's purging off (client/src/allocator.ts); the server and the lean loop run as started` +
+        (process.env.MIMALLOC_PURGE_DELAY ? ` (here MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY} for all)` : ""),
+    );
+    console.log(`context: the original Python system did ~11,600 IDs/s on this kind of machine (1 client, 400,000 IDs, against a simulator)`);
+    console.log(`e2e/lean = ${(systemRate / leanRate).toFixed(2)}`);
   } finally {
     await sim.stop();
     await database.stop();
   }
-  const best = results.reduce((a, b) => (b.idsPerSecond > a.idsPerSecond ? b : a));
-  console.log(`e2e ids/s = ${Math.round(best.idsPerSecond)}, peak rss MB = ${Math.round(Math.max(...results.map((r) => r.peakRssMb)))}`);
+}
+
+type CpuRow = [label: string, system: number, lean: number | undefined];
+
+function printCpuTable(rows: CpuRow[], perMillion: (seconds: number) => number): void {
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const cell = (seconds: number | undefined) => (seconds === undefined ? "" : perMillion(seconds).toFixed(2)).padStart(8);
+  console.log(`CPU s per million IDs${" ".repeat(Math.max(0, width - 19))}   system     lean`);
+  for (const [label, system, lean] of rows) console.log(`  ${label.padEnd(width)} ${cell(system)} ${cell(lean)}`);
+}
+
+function backends(pg: PgCpu, database: string): number {
+  return pg.byDatabase.get(database) ?? 0;
+}
+
+/** An empty database, after a checkpoint, so neither side pays for the other's dirty pages. */
+async function freshDatabase(database: BenchDatabase, name: string): Promise<string> {
+  const url = await database.create(name);
+  const admin = openClient(database.cluster.url, { max: 1 });
+  await admin`checkpoint`;
+  await admin.end();
+  return url;
+}
+
+/** The simulator's JIT warms up before either side is measured, not during whichever runs first. */
+async function warmUp(apiBase: string): Promise<void> {
+  const lane = async (lane: number) => {
+    for (let i = 0; i < 50; i++) {
+      const start = 5_000 + (lane * 50 + i) * 100;
+      const ids = Array.from({ length: 100 }, (_, k) => start + k).join(",");
+      await fetch(`${apiBase}account/info/?application_id=${KEY}&account_id=${ids}`).then((r) => r.text());
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, i) => lane(i)));
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
 }

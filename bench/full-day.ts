@@ -5,15 +5,18 @@
  * Samples the server's RSS (its DB helper workers are threads of the same
  * process) every few seconds and prints wall time, IDs/s, rows/s written, peak
  * RSS, RSS at 10/50/100% of the run, and the ingest rate as a share of raw COPY
- * measured in the same run. Checks a sample of rows against the oracle.
+ * measured in the same run. Checks a sample of rows against the oracle. Then
+ * the lean reference loop (bench/support/lean-loop.ts) crawls the same day
+ * into a fresh database on the same cluster and simulator, and the ratio of
+ * the two rates is printed with the CPU seconds per million IDs of each side.
  * Targets: peak RSS < 300 MB, growth < 10% from 10% to 100%, wall <= 10 min.
  */
 import { DEFAULT_CONFIG } from "@wotc/schema/config";
 import { openClient } from "../server/src/db/client";
 import { playerRowOn, defaultWorld } from "../tests/support/wg-sim/model";
-import { startSimulator } from "../tests/support/wg-sim/server";
 import { measureRawCopyRate } from "./ingest";
-import { runCrawl, startBenchDatabase } from "./support/stack";
+import { CpuWindow, PgCpuMeter } from "./support/cpu";
+import { runCrawl, runLean, startBenchDatabase, startSimulatorProcess } from "./support/stack";
 
 const DAY = "2026-11-27";
 const SEED = 1;
@@ -29,10 +32,14 @@ export async function main(args: string[]): Promise<void> {
   };
   const world = defaultWorld(SEED);
   const database = await startBenchDatabase();
-  const sim = startSimulator({ world, day: DAY, keys: ["full-day-key"] });
+  // the simulator's own process serves defaultWorld(SEED), the world checked below
+  const sim = await startSimulatorProcess({ seed: SEED, day: DAY, keys: ["full-day-key"] });
+  const pg = PgCpuMeter.forCluster(database.cluster.clusterDir);
   try {
     const url = await database.create("bench_full_day");
     let lastLine = 0;
+    let simCpu = new CpuWindow(sim.pid);
+    pg.start();
     const run = await runCrawl({
       databaseUrl: url,
       apiBase: sim.url,
@@ -50,12 +57,21 @@ export async function main(args: string[]): Promise<void> {
         console.log(`  ${((100 * b.done) / b.total).toFixed(1)}% ${status.run.idsPerSecond.toLocaleString("en-US")} IDs/s, ETA ${status.run.etaSeconds}s`);
       },
     });
+    const systemPg = pg.stop().byDatabase.get("bench_full_day") ?? 0;
+    const systemSim = simCpu.stop();
     const sql = openClient(url, { max: 1 });
     const [{ rows }] = await sql<{ rows: number }[]>`
       select (select count(*) from players)::float8 + (select count(*) from total_battles)::float8 + (select count(*) from diff_battles)::float8 as rows`;
     const mismatches = await checkSample(sql, world, ranges, 2_000);
     await sql.end();
     const copyRate = await measureRawCopyRate(url);
+
+    const leanUrl = await database.create("bench_full_day_lean");
+    simCpu = new CpuWindow(sim.pid);
+    pg.start();
+    const lean = await runLean({ databaseUrl: leanUrl, apiBase: sim.url, applicationId: "full-day-key", ranges, date: DAY });
+    const leanPg = pg.stop().byDatabase.get("bench_full_day_lean") ?? 0;
+    const leanSim = simCpu.stop();
 
     const rss10 = run.rss.at(0.1);
     const rss50 = run.rss.at(0.5);
@@ -68,7 +84,19 @@ export async function main(args: string[]): Promise<void> {
     console.log(`raw COPY on the same database: ${Math.round(copyRate).toLocaleString("en-US")} rows/s; this run's ingest = ${(rowsPerSecond / copyRate).toFixed(2)} of it`);
     console.log(`server RSS: peak ${run.peakRssMb.toFixed(0)} MB; at 10% ${rss10?.toFixed(0)} MB, 50% ${rss50?.toFixed(0)} MB, 100% (last sample of the crawl) ${rss100?.toFixed(0)} MB`);
     console.log(`oracle sample: ${mismatches.length === 0 ? "2,000 random IDs match" : `${mismatches.length} mismatches, e.g. ${mismatches.slice(0, 3).join("; ")}`}`);
-    console.log(`full day: wall s = ${Math.round(run.seconds)}, peak rss MB = ${Math.round(run.peakRssMb)}, rss growth = ${growth.toFixed(2)}`);
+    const perMillion = (seconds: number) => (seconds / (run.ids / 1e6)).toFixed(2);
+    const clientsCpu = run.cpu.clients.reduce((a, b) => a + b, 0);
+    console.log(
+      `CPU s per million IDs: server ${perMillion(run.cpu.server)}, clients ${run.cpu.clients.map(perMillion).join(" + ")}, ` +
+        `their PostgreSQL backends ${perMillion(systemPg)}, simulator ${perMillion(systemSim)}`,
+    );
+    console.log(
+      `lean reference, same day: ${lean.seconds.toFixed(0)} s, ${Math.round(lean.ids / lean.seconds).toLocaleString("en-US")} IDs/s; ` +
+        `CPU s per million IDs: lean process ${perMillion(lean.cpu)}, its backends ${perMillion(leanPg)}, simulator ${perMillion(leanSim)}; ` +
+        `server + clients = ${((run.cpu.server + clientsCpu) / lean.cpu).toFixed(2)}x the lean process`,
+    );
+    const leanRatio = run.ids / run.processSeconds / (lean.ids / lean.seconds);
+    console.log(`full day: wall s = ${Math.round(run.seconds)}, peak rss MB = ${Math.round(run.peakRssMb)}, rss growth = ${growth.toFixed(2)}, full-day/lean = ${leanRatio.toFixed(2)}`);
     if (mismatches.length > 0) process.exitCode = 1;
   } finally {
     await sim.stop();

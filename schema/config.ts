@@ -69,6 +69,16 @@ export const WgKey = v.strictObject({
     v.minLength(1),
     v.description('Token names (as in `token add NAME`) or client addresses that use this key; "*" matches every client.'),
   ),
+  countedPer: v.optional(
+    v.pipe(
+      v.picklist(["key", "address"]),
+      v.description(
+        'How WG counts this key\'s rps: "key" = one limit for every request made with it (server keys), split among all the clients holding it; ' +
+          '"address" = a limit per public IP (standalone keys, wg-api.md §5), split only among the clients connecting from the same address.',
+      ),
+    ),
+    "key",
+  ),
 });
 export type WgKey = v.InferOutput<typeof WgKey>;
 

@@ -9,8 +9,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../server/src/db/embedded";
 import { openClient } from "../../server/src/db/client";
-import { addToken, spawnProc, startClient, type Proc } from "../../tests/support/processes";
+import { spawnProc, type Proc } from "../../tests/support/processes";
 import { databaseUrl } from "../../tests/support/db";
+import { exitedCpuSeconds, ThreadSampler } from "./cpu";
+import type { SimulatorStats, StartOptions } from "../../tests/support/wg-sim/server";
+
+/**
+ * `bun`, or with WOTC_BENCH_CPU_PROF=DIR set, `bun --cpu-prof` writing
+ * DIR/<role>.cpuprofile and a grep-friendly DIR/<role>.md when the process exits.
+ */
+function bun(role: string): string[] {
+  const dir = process.env.WOTC_BENCH_CPU_PROF;
+  if (!dir) return ["bun"];
+  return ["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}`];
+}
 
 export interface BenchDatabase {
   cluster: EmbeddedPostgres;
@@ -108,15 +120,38 @@ export interface CrawlRunOptions {
   rssEveryMs?: number;
   /** Called every second with the server's /api/status while the run lasts. */
   onStatus?: (status: any) => void;
+  /** Called once the client processes are spawned, with their pids. */
+  onClients?: (pids: number[]) => void;
+  /**
+   * Each client has a token of its own, added as a new volunteer's ("new",
+   * default: checked until trusted, then spot-checked) or as the operator's
+   * own machine ("operator": `token add --trusted`, never checked).
+   */
+  trust?: "new" | "operator";
+  /** verification.enabled in the server config (default true, as shipped). */
+  verification?: boolean;
 }
 
 export interface CrawlRunResult {
+  /** From the first client's start to the server's exit (the crawl itself). */
   seconds: number;
+  /** From the server's spawn to its exit: whole processes, as the lean reference is timed. */
+  processSeconds: number;
+  /** CPU seconds of the server process (its DB helper threads included) and of each client. */
+  cpu: { server: number; clients: number[] };
   ids: number;
   peakRssMb: number;
   rss: RssSampler;
   serverOutput: string;
   clientOutputs: string[];
+}
+
+/** `bun run server token add NAME [--trusted]`: the token is alone on the last line of stdout. */
+async function addToken(configPath: string, name: string, env: Record<string, string>, trusted: boolean): Promise<string> {
+  const proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, "token", "add", name, ...(trusted ? ["--trusted"] : [])], env);
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`token add exited ${code}:\n${proc.output()}`);
+  return proc.stdout().trim().split("\n").at(-1)!.trim();
 }
 
 /** One complete day's crawl with real processes; resolves when the server exits 0. */
@@ -129,11 +164,14 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
       server: { host: "127.0.0.1", port: 0, progressSeconds: 10, dataDir: join(dir, "data"), ...options.server },
       wg: { apiBase: options.apiBase, keys: [{ applicationId: options.applicationId, rps: options.rps, clients: ["*"] }] },
       ranges: options.ranges,
+      verification: { enabled: options.verification ?? true },
     }),
   );
   const env = { DATABASE_URL: options.databaseUrl };
-  const token = await addToken(configPath, "bench", env);
-  const server: Proc = spawnProc(["bun", "server/src/main.ts", "--config", configPath, "--date", options.date], env);
+  const tokens: string[] = [];
+  for (let i = 1; i <= options.clients; i++) tokens.push(await addToken(configPath, `bench-${i}`, env, options.trust === "operator"));
+  const spawnedAt = performance.now();
+  const server: Proc = spawnProc([...bun("server"), "server/src/main.ts", "--config", configPath, "--date", options.date], env);
   const port = (await server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 60_000))[1];
   const url = `http://127.0.0.1:${port}`;
   await server.waitFor(/starting run|resuming run/, 60_000);
@@ -147,15 +185,125 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
     options.onStatus?.(status);
   }, 1000);
 
+  const threads = process.env.WOTC_BENCH_THREADS ? new ThreadSampler(server.proc.pid) : undefined;
   const started = performance.now();
-  const clients = Array.from({ length: options.clients }, (_, i) => startClient(url, token, `bench-${i + 1}`));
+  const clients = Array.from({ length: options.clients }, (_, i) =>
+    spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", tokens[i]!, "--name", `bench-${i + 1}`]),
+  );
+  options.onClients?.(clients.map((c) => c.proc.pid));
   const code = await server.exited;
   const seconds = (performance.now() - started) / 1000;
+  const processSeconds = (performance.now() - spawnedAt) / 1000;
   clearInterval(poller);
   rss.stop();
   await Promise.all(clients.map((c) => c.exited));
   await rm(dir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`server exited ${code}:\n${server.output().slice(-3000)}`);
   const ids = Object.values(options.ranges).reduce((sum, r) => sum + r.max - r.min, 0);
-  return { seconds, ids, peakRssMb: rss.peak, rss, serverOutput: server.output(), clientOutputs: clients.map((c) => c.output()) };
+  const cpu = { server: exitedCpuSeconds(server.proc), clients: clients.map((c) => exitedCpuSeconds(c.proc)) };
+  if (threads) {
+    const byName = threads.stop().map(([name, s]) => `${name} ${s.toFixed(2)}`);
+    console.log(`server CPU s by thread (WOTC_BENCH_THREADS; last sample before each thread ended): ${byName.join(", ")}`);
+  }
+  return {
+    seconds,
+    processSeconds,
+    cpu,
+    ids,
+    peakRssMb: rss.peak,
+    rss,
+    serverOutput: server.output(),
+    clientOutputs: clients.map((c) => c.output()),
+  };
+}
+
+export interface LeanRunOptions {
+  databaseUrl: string;
+  apiBase: string;
+  applicationId: string;
+  ranges: { xbox: { min: number; max: number }; ps: { min: number; max: number } };
+  date: string;
+}
+
+export interface LeanRunResult {
+  /** From spawn to exit, migrations included (the server migrates at start too). */
+  seconds: number;
+  ids: number;
+  cpu: number;
+  peakRssMb: number;
+}
+
+/** The lean reference loop (bench/support/lean-loop.ts) as one process, over the same work as runCrawl. */
+export async function runLean(options: LeanRunOptions): Promise<LeanRunResult> {
+  const started = performance.now();
+  const lean = spawnProc([...bun("lean"), "bench/support/lean-loop.ts", JSON.stringify(options)]);
+  const rss = new RssSampler(lean.proc.pid, 500).start();
+  const code = await lean.exited;
+  const seconds = (performance.now() - started) / 1000;
+  rss.stop();
+  if (code !== 0) throw new Error(`the lean loop exited ${code}:\n${lean.output().slice(-3000)}`);
+  const ids = Object.values(options.ranges).reduce((sum, r) => sum + r.max - r.min, 0);
+  return { seconds, ids, cpu: exitedCpuSeconds(lean.proc), peakRssMb: rss.peak };
+}
+
+export interface SimulatorProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The WG simulator (`bun run sim`) in a process of its own, so its CPU is
+ * counted apart from the benchmark driving the run.
+ */
+export async function startSimulatorProcess(options: { seed: number; day: string; keys: string[] }): Promise<SimulatorProcess> {
+  const sim = spawnProc([
+    ...bun("simulator"), "tests/support/wg-sim/main.ts", "--port", "0", "--seed", String(options.seed), "--day", options.day, "--keys", options.keys.join(","),
+  ]);
+  const url = (await sim.waitFor(/ at (http:\/\/\S+)/, 30_000))[1]!;
+  return {
+    url,
+    pid: sim.proc.pid,
+    async stop() {
+      sim.kill("SIGTERM");
+      await sim.exited;
+    },
+  };
+}
+
+export interface SimulatorThread {
+  url: string;
+  stats(): Promise<SimulatorStats>;
+  stop(): Promise<void>;
+}
+
+/** The simulator in a Worker of this process (bench/support/sim-worker.ts), its statistics a message away. */
+export async function startSimulatorThread(options: StartOptions): Promise<SimulatorThread> {
+  const worker = new Worker(new URL("./sim-worker.ts", import.meta.url).href);
+  const next = (type: string) =>
+    new Promise<any>((resolve) => {
+      const listener = (event: MessageEvent) => {
+        if (event.data?.type !== type) return;
+        worker.removeEventListener("message", listener);
+        resolve(event.data);
+      };
+      worker.addEventListener("message", listener);
+    });
+  const started = next("started");
+  worker.postMessage({ type: "start", options });
+  const { url } = await started;
+  return {
+    url,
+    async stats() {
+      const reply = next("stats");
+      worker.postMessage({ type: "stats" });
+      return (await reply).stats;
+    },
+    async stop() {
+      const stopped = next("stopped");
+      worker.postMessage({ type: "stop" });
+      await stopped;
+      worker.terminate();
+    },
+  };
 }

@@ -6,7 +6,7 @@
  * batches, and a result for them on a later socket would be refused.
  */
 import { BATCH_SIZE, type Batch, type ClientMessage } from "@wotc/schema/wire/messages";
-import { encodePlayers, expandRange } from "./encode";
+import { expandRange } from "./encode";
 import type { Logger } from "./log";
 import { RepeatFilter } from "./log";
 import type { ClientCounters } from "./stats";
@@ -90,7 +90,7 @@ export class BatchWorker {
             `(${outcome.strays.slice(0, 3).join(", ")}${outcome.strays.length > 3 ? ", …" : ""}); dropped them`,
         );
       }
-      const rows = encodePlayers(outcome.players);
+      const { rows } = outcome;
       counters.players += rows.length;
       counters.batchesDone++;
       this.deps.send({ type: "result", id: batch.id, rows });

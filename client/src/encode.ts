@@ -1,30 +1,17 @@
-/** WG player objects to the compact rows the server ingests (order: schema/player.ts). */
+/** WG player objects to the compact rows the server ingests (order and checks: schema/player.ts). */
 import type { PlayerRow } from "@wotc/schema/player";
-import type { WgPlayer } from "@wotc/schema/wg";
+import { describeWgPlayerIssue, wgPlayerRow } from "@wotc/schema/player-code";
 
-export function encodePlayer(player: WgPlayer): PlayerRow {
-  const all = player.statistics.all;
-  return [
-    player.account_id,
-    player.nickname,
-    player.created_at,
-    // WG sends null for accounts that never fought; the row type has no null
-    player.last_battle_time ?? 0,
-    player.updated_at,
-    all.battles,
-    all.spotted,
-    all.wins,
-    all.damage_dealt,
-    all.frags,
-    all.dropped_capture_points,
-  ];
-}
-
-/** Null entries (IDs with no account) are skipped: the row list holds only players that exist. */
-export function encodePlayers(players: Iterable<WgPlayer | null>): PlayerRow[] {
-  const rows: PlayerRow[] = [];
-  for (const player of players) if (player !== null) rows.push(encodePlayer(player));
-  return rows;
+/**
+ * The row for one WG player object (null last_battle_time becomes 0: the row
+ * type has no null). Throws, naming the field, when the object is malformed;
+ * the WG caller uses wgPlayerRow directly and retries such answers instead.
+ */
+export function encodePlayer(player: unknown): PlayerRow {
+  const row = wgPlayerRow(player);
+  if (row) return row;
+  const issue = describeWgPlayerIssue(player);
+  throw new Error(`malformed WG player object: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "unknown problem"}`);
 }
 
 /** The IDs of a batch's half-open range `[start, end)`. */

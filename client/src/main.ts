@@ -4,6 +4,7 @@
  * 2 bad flags.
  */
 import { hostname } from "node:os";
+import { restartWithTunedAllocator } from "./allocator";
 import { consoleLogger } from "./log";
 import { compiledBuild, describeSelf, SELF_CHECK_ENV } from "./update/build-info";
 import { runUpdatingClient } from "./update/run-updating";
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  restartWithTunedAllocator();
 
   const controller = new AbortController();
   let signals = 0;

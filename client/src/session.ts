@@ -215,7 +215,8 @@ export class Session {
       `progress: ${stats.batchesDone} batches done, ${stats.batchesFailed} failed · ` +
         `${Math.round(stats.idsPerSecond)} IDs/s · ${stats.requestsPerSecond} req/s · ` +
         `${stats.retries} retries${retries ? ` (${retries})` : ""} · ` +
-        `${this.worker.size} held · pace ${describeRate(limiter.currentRate())}`,
+        `${this.worker.size} held · pace ${describeRate(limiter.currentRate())}` +
+        (limiter.currentRate() === null ? "" : ` (1 s window + ${Math.round(limiter.currentMarginMs())} ms)`),
     );
   }
 }

@@ -5,7 +5,9 @@
  */
 import * as v from "valibot";
 import type { ClientSettings } from "@wotc/schema/wire/register";
-import { redactApplicationIds, RETRYABLE_WG_ERRORS, WgAccountInfoResponse, type WgPlayer } from "@wotc/schema/wg";
+import type { PlayerRow } from "@wotc/schema/player";
+import { describeWgPlayerIssue, wgPlayerRow } from "@wotc/schema/player-code";
+import { redactApplicationIds, RETRYABLE_WG_ERRORS, WG_ACCOUNT_KEY, WgAccountInfoEnvelope } from "@wotc/schema/wg";
 import { Backoff, type BackoffPolicy } from "./backoff";
 import { type Clock, sleep, systemClock } from "./clock";
 import type { RateLimiter } from "./rate-limiter";
@@ -31,8 +33,8 @@ export interface WgCallerDeps {
 export type WgOutcome =
   | {
       kind: "ok";
-      /** Existing accounts among the requested IDs (null entries dropped). */
-      players: WgPlayer[];
+      /** Rows of the existing accounts among the requested IDs (null entries dropped), ready to send. */
+      rows: PlayerRow[];
       /** Keys WG returned that were not requested, or whose account_id disagrees with the key. */
       strays: string[];
       attempts: number;
@@ -41,8 +43,8 @@ export type WgOutcome =
   /** WG refused the key itself (`error` is one of KEY_REFUSALS): every batch would fail alike. */
   | { kind: "key-refused"; error: string; reason: string; attempts: number };
 
-type Attempt =
-  | { kind: "ok"; data: Record<string, WgPlayer | null> }
+export type Attempt =
+  | { kind: "ok"; rows: PlayerRow[]; strays: string[] }
   | { kind: "retry"; retry: RetryKind; reason: string }
   | { kind: "fatal"; reason: string }
   | { kind: "key-refused"; error: string; reason: string };
@@ -90,14 +92,13 @@ export class WgCaller {
       this.counters.requests++;
       let result: Attempt;
       try {
-        result = this.redacted(await this.attempt(url, signal));
+        result = this.redacted(await this.attempt(url, ids, signal));
       } finally {
         permit();
       }
-      if (result.kind === "ok") result = leftOutAccounts(result.data, ids) ?? result;
       if (result.kind === "ok") {
         this.counters.ids += ids.length;
-        return { ...pickRequested(result.data, ids), attempts: attempt };
+        return { ...result, attempts: attempt };
       }
       if (result.kind === "fatal") return { kind: "failed", reason: clip(result.reason), attempts: attempt };
       if (result.kind === "key-refused") return { ...result, reason: clip(result.reason), attempts: attempt };
@@ -120,20 +121,31 @@ export class WgCaller {
     return { ...result, reason: redactApplicationIds(result.reason, [this.deps.settings.applicationId]) };
   }
 
-  private async attempt(url: string, signal?: AbortSignal): Promise<Attempt> {
+  private async attempt(url: string, ids: readonly number[], signal?: AbortSignal): Promise<Attempt> {
     const timeoutMs = this.deps.settings.requestTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // A timer cleared when the answer is in, not AbortSignal.timeout: that one fires 15 s later for
+    // every request, and each wake-up of an otherwise idle client costs Bun an allocator sweep.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = this.clock.setTimer(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
     let status: number;
     let body: string;
     try {
-      const response = await this.fetch(url, { signal: combined });
+      const response = await this.fetch(url, { signal: controller.signal });
       status = response.status;
       body = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) return { kind: "retry", retry: "timeout", reason: `no answer within ${timeoutMs} ms` };
+      if (timedOut) return { kind: "retry", retry: "timeout", reason: `no answer within ${timeoutMs} ms` };
       return { kind: "retry", retry: "network", reason: `network error: ${describe(error)}` };
+    } finally {
+      this.clock.clearTimer(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
 
     const html = looksLikeHtml(body);
@@ -151,12 +163,12 @@ export class WgCaller {
         : { kind: "retry", retry: "bad-json", reason: `malformed JSON (${body.length} bytes)` };
     }
 
-    const parsed = v.safeParse(WgAccountInfoResponse, json);
+    const parsed = v.safeParse(WgAccountInfoEnvelope, json);
     if (!parsed.success) {
       return { kind: "retry", retry: "bad-shape", reason: `unexpected response: ${firstIssue(parsed.issues)}` };
     }
     const answer = parsed.output;
-    if (answer.status === "ok") return { kind: "ok", data: answer.data };
+    if (answer.status === "ok") return readPlayers(answer.data, ids, answer.meta?.count);
     const { code, message, field, value } = answer.error;
     // For application_id the value is our key itself: never in a reason
     const shown = value != null && field !== "application_id" ? `=${value}` : "";
@@ -172,34 +184,65 @@ export class WgCaller {
 }
 
 /**
- * WG answers every requested id, with null for accounts that do not exist; an
- * answer without some of them is broken, and writing it would lose those
- * players for the day.
+ * Reads the requested ids out of `data`: each entry is checked and encoded in
+ * one step (wgPlayerRow), and an account_id that disagrees with its key makes
+ * the entry a stray. WG answers every requested id, with null for accounts
+ * that do not exist; an answer without some of them is broken, and writing it
+ * would lose those players for the day.
+ *
+ * Looking the ids up is 15x cheaper than walking the keys (JSC stores numeric
+ * keys as indices; `for…in` turns every one back into a string). The keys are
+ * walked only when `meta.count` says there are more of them than we found, to
+ * name the strays and check their shape: nothing but a requested id is ever
+ * read into a row, so a lying count can at worst hide a stray from the warning.
  */
-function leftOutAccounts(data: Record<string, WgPlayer | null>, ids: readonly number[]): Attempt | undefined {
+export function readPlayers(data: Record<string, unknown>, ids: readonly number[], metaCount?: number): Attempt {
+  const asked = ascendingUnique(ids);
+  const rows: PlayerRow[] = [];
+  const strays: string[] = [];
   let missing = 0;
   let example: number | undefined;
-  for (const id of ids) {
-    if (!(String(id) in data)) {
+  for (const id of asked) {
+    const player = data[id];
+    if (player === undefined) {
       missing++;
       example ??= id;
+      continue;
+    }
+    if (player === null) continue;
+    const row = wgPlayerRow(player);
+    if (row === undefined) return badShape(playerIssue(player, String(id)));
+    if (row[0] === id) rows.push(row);
+    else strays.push(String(id));
+  }
+  if (missing > 0) return badShape(`the answer left out ${missing} of ${asked.length} requested accounts (e.g. ${example})`, false);
+  if (metaCount !== asked.length) {
+    const requested = new Set(asked);
+    for (const key in data) {
+      if (!WG_ACCOUNT_KEY.test(key)) return badShape(`data.${key}: Invalid format: Expected ${WG_ACCOUNT_KEY} but received "${key}"`);
+      // "05000" is another key than "5000": only the canonical spelling answered a requested id
+      if (key.charCodeAt(0) !== 48 && requested.has(Number(key))) continue;
+      const player = data[key];
+      if (player !== null && wgPlayerRow(player) === undefined) return badShape(playerIssue(player, key));
+      strays.push(key);
     }
   }
-  if (missing === 0) return undefined;
-  return { kind: "retry", retry: "bad-shape", reason: `the answer left out ${missing} of ${ids.length} requested accounts (e.g. ${example})` };
+  return { kind: "ok", rows, strays };
 }
 
-function pickRequested(data: Record<string, WgPlayer | null>, ids: readonly number[]) {
-  const requested = new Set(ids);
-  const players: WgPlayer[] = [];
-  const strays: string[] = [];
-  for (const key in data) {
-    const id = Number(key);
-    const player = data[key];
-    if (!requested.has(id) || (player !== null && player.account_id !== id)) strays.push(key);
-    else if (player !== null) players.push(player);
-  }
-  return { kind: "ok" as const, players, strays };
+function playerIssue(player: unknown, key: string): string {
+  const issue = describeWgPlayerIssue(player, ["data", key]);
+  return issue ? `${issue.path.join(".")}: ${issue.message}` : `data.${key}: malformed player`;
+}
+
+/** A batch's ids already are; anything else is made so (a repeated id must not give two rows). */
+function ascendingUnique(ids: readonly number[]): readonly number[] {
+  for (let i = 1; i < ids.length; i++) if (!(ids[i - 1]! < ids[i]!)) return [...new Set(ids)].sort((a, b) => a - b);
+  return ids;
+}
+
+function badShape(detail: string, unexpected = true): Attempt {
+  return { kind: "retry", retry: "bad-shape", reason: unexpected ? `unexpected response: ${detail}` : detail };
 }
 
 function looksLikeHtml(body: string): boolean {

@@ -9,6 +9,27 @@
  * from n on while it has holders; indexes are never reused while the server
  * runs, because the verifier compares the key indexes of answers (a check on
  * another key is the more independent one).
+ *
+ * WG counts an operator's key per key, or per public address when the key
+ * says `countedPer: "address"` (standalone keys); a volunteer's key as its
+ * holders say. Only the holders that really share one limit split it.
+ *
+ * The split is in whole requests: a key of 20 requests/s held by three
+ * clients gives 7, 7 and 6 (in the order they joined), not 6.67 each. A
+ * client that never sends more than its share in any window of a second then
+ * keeps the sum under the key's limit in every window, however the clients'
+ * requests line up, under a token bucket and under a strict sliding window
+ * alike (client/src/rate-limiter.ts). Only when a key has fewer requests/s
+ * than holders do the shares become fractions, and then no split can promise
+ * that.
+ *
+ * No phase is handed out. Tried (each holder told i/n of the interval, counted
+ * from the rate message all were sent at once): three clients at 7 + 7 + 7
+ * still arrived as bunched as random phases would (20% of gaps under a quarter
+ * of the even spacing; random: 16%), since each client's pace drifts within
+ * seconds (late timers, margin, back-off), and clients on other machines reach
+ * WG with delays that differ by more than an interval anyway. The per-window
+ * split above does not need them.
  */
 import type { ServerConfig } from "@wotc/schema/config";
 import type { OwnKey } from "@wotc/schema/wire/register";
@@ -52,6 +73,7 @@ export class KeyRing {
   offer(holder: KeyHolder): KeyOffer {
     const held = this.held(holder);
     if ("refused" in held) return held;
+    // it would join last: its place is at the end of the holders it shares a limit with
     if (held.own) {
       const index = this.ownIndexes.get(held.own.hash);
       const others = index === undefined ? [] : [...this.holders.get(index)!.values()];
@@ -59,7 +81,8 @@ export class KeyRing {
     }
     const index = this.operatorKey(holder)!;
     const key = this.wg.keys[index]!;
-    return { rps: key.rps === null ? null : key.rps / (this.holdersOf(index).length + 1), applicationId: key.applicationId };
+    const sharing = [...(this.holders.get(index)?.values() ?? []), held].filter((h) => key.countedPer !== "address" || h.address === held.address);
+    return { rps: key.rps === null ? null : wholeShare(key.rps, sharing.length, sharing.length - 1), applicationId: key.applicationId };
   }
 
   /** Adds a connected client under its key: the key index, or why it gets no key. */
@@ -99,8 +122,10 @@ export class KeyRing {
     const held = set?.get(sessionId);
     if (!set || !held) return null;
     if (held.own) return ownShare([...set.values()], held);
-    const rps = this.wg.keys[keyIndex]!.rps;
-    return rps === null ? null : rps / set.size;
+    const key = this.wg.keys[keyIndex]!;
+    if (key.rps === null) return null;
+    const sharing = [...set.values()].filter((h) => key.countedPer !== "address" || h.address === held.address);
+    return wholeShare(key.rps, sharing.length, sharing.indexOf(held));
   }
 
   /** The key's whole rate (what its holders share); null = no limit or no such key. */
@@ -152,6 +177,18 @@ function ownShare(holders: readonly Held[], target: Held): number {
   const claims = holders.map((h) => h.own!);
   const rps = Math.min(...claims.map((c) => c.rps));
   const perAddress = claims.every((c) => c.per === "address");
-  const sharing = perAddress ? holders.filter((h) => h.address === target.address).length : holders.length;
-  return rps / Math.max(1, sharing);
+  const sharing = perAddress ? holders.filter((h) => h.address === target.address) : [...holders];
+  return wholeShare(rps, sharing.length, Math.max(0, sharing.indexOf(target)));
+}
+
+/**
+ * The share of the holder at `place` (join order) among `size` holders of
+ * `rps`: whole requests adding up to floor(rps) while there are enough,
+ * fractions below that.
+ */
+export function wholeShare(rps: number, size: number, place: number): number {
+  const holders = Math.max(1, size);
+  const whole = Math.floor(rps);
+  if (whole < holders) return rps / holders;
+  return Math.floor(whole / holders) + (place < whole % holders ? 1 : 0);
 }

@@ -21,7 +21,8 @@
  * Exit codes: 0 the run ended, 3 it was dropped (found out), 1 it was refused at register.
  */
 import { parseArgs } from "node:util";
-import type { WgPlayer } from "@wotc/schema/wg";
+import { PLAYER_FIELDS, type PlayerRow } from "@wotc/schema/player";
+import { encodePlayer } from "../../client/src/encode";
 import { register, RegistrationRefused } from "../../client/src/register";
 import { RateLimiter } from "../../client/src/rate-limiter";
 import { Session } from "../../client/src/session";
@@ -33,39 +34,52 @@ import { consoleLogger } from "../../client/src/log";
 export const LIES = ["inflate", "empty", "invent", "decrease", "fast", "sometimes"] as const;
 export type Lie = (typeof LIES)[number];
 
-function lied(kind: Lie, ids: readonly number[], players: WgPlayer[], batchNumber: number): WgPlayer[] {
-  const plus = (p: WgPlayer, n: number): WgPlayer => ({
-    ...p,
-    statistics: { all: { ...p.statistics.all, battles: p.statistics.all.battles + n, wins: p.statistics.all.wins + n } },
-  });
+/** Positions in a row (schema/player.ts). */
+const position = (name: string) => PLAYER_FIELDS.findIndex((f) => f.name === name);
+const ACCOUNT = position("accountId");
+const BATTLES = position("battles");
+const WINS = position("wins");
+
+function lied(kind: Lie, ids: readonly number[], rows: PlayerRow[], batchNumber: number): PlayerRow[] {
+  const plus = (row: PlayerRow, n: number): PlayerRow => {
+    const changed = [...row] as PlayerRow;
+    (changed[BATTLES] as number) += n;
+    (changed[WINS] as number) += n;
+    return changed;
+  };
   switch (kind) {
     case "inflate":
-      return players.map((p) => plus(p, 7));
+      return rows.map((row) => plus(row, 7));
     case "empty":
       return [];
     case "fast":
       return ids.filter((id) => id % 3 === 0).map((id) => madeUp(id, 5));
     case "invent": {
-      const taken = new Set(players.map((p) => p.account_id));
+      const taken = new Set(rows.map((row) => row[ACCOUNT]));
       const made = ids.filter((id) => !taken.has(id)).map((id) => madeUp(id, 42));
-      return [...players, ...made].sort((a, b) => a.account_id - b.account_id);
+      return [...rows, ...made].sort((a, b) => (a[ACCOUNT] as number) - (b[ACCOUNT] as number));
     }
     case "decrease":
-      return players.map((p) => (p.statistics.all.battles >= 3 ? { ...p, statistics: { all: { ...p.statistics.all, battles: p.statistics.all.battles - 3 } } } : p));
+      return rows.map((row) => {
+        if ((row[BATTLES] as number) < 3) return row;
+        const changed = [...row] as PlayerRow;
+        (changed[BATTLES] as number) -= 3;
+        return changed;
+      });
     case "sometimes":
-      return batchNumber % 10 === 9 ? players.map((p) => plus(p, 5)) : players;
+      return batchNumber % 10 === 9 ? rows.map((row) => plus(row, 5)) : rows;
   }
 }
 
-function madeUp(id: number, battles: number): WgPlayer {
-  return {
+function madeUp(id: number, battles: number): PlayerRow {
+  return encodePlayer({
     account_id: id,
     nickname: `Invented${id}-x`,
     created_at: 1_500_000_000,
     last_battle_time: 1_600_000_000,
     updated_at: 1_600_000_100,
     statistics: { all: { battles, spotted: 10, wins: Math.floor(battles / 2), damage_dealt: 30_000, frags: 30, dropped_capture_points: 5 } },
-  };
+  });
 }
 
 async function main(): Promise<number> {
@@ -97,10 +111,10 @@ async function main(): Promise<number> {
   const caller = {
     async fetchAccounts(ids: readonly number[], signal?: AbortSignal): Promise<WgOutcome> {
       const n = batchNumber++;
-      if (kind === "fast") return { kind: "ok", players: lied(kind, ids, [], n), strays: [], attempts: 0 };
+      if (kind === "fast") return { kind: "ok", rows: lied(kind, ids, [], n), strays: [], attempts: 0 };
       const outcome = await honest.fetchAccounts(ids, signal);
       if (outcome.kind !== "ok") return outcome;
-      return { ...outcome, players: lied(kind, ids, outcome.players, n) };
+      return { ...outcome, rows: lied(kind, ids, outcome.rows, n) };
     },
   };
   const session = new Session({ url: socketUrl(values.server, settings.workPath), token: values.token, caller, limiter, counters, log });

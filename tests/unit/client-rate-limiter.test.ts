@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../../client/src/manual-clock";
-import { RateLimiter } from "../../client/src/rate-limiter";
+import { RateLimiter, type RateLimiterOptions } from "../../client/src/rate-limiter";
+import { createLimiter, type LimiterKind } from "../support/wg-sim/rate-limit";
 
 /** Deterministic PRNG so "random" timer lateness is the same every run. */
 function mulberry32(seed: number): () => number {
@@ -13,26 +14,37 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** WG's side: a token bucket of capacity R refilled at R/s, full at the start. */
-function countRejected(starts: number[], rps: number): number {
-  let tokens = rps;
-  let last = 0;
-  let rejected = 0;
-  for (const at of starts) {
-    tokens = Math.min(rps, tokens + ((at - last) / 1000) * rps);
-    last = at;
-    if (tokens >= 1 - 1e-9) tokens -= 1;
-    else rejected++;
+/** WG's side, as the simulator counts it: how many of these request times (ms) it would refuse. */
+function countRejected(starts: number[], rps: number, kind: LimiterKind = "token-bucket"): number {
+  const limiter = createLimiter(kind, rps, 0);
+  return [...starts].sort((a, b) => a - b).filter((at) => !limiter.take(at)).length;
+}
+
+/** The most requests in any window (t - 1000, t] of these times. */
+function busiestSecond(starts: number[]): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= 1000) j++;
+    most = Math.max(most, i - j + 1);
   }
-  return rejected;
+  return most;
 }
 
 /**
  * A client that always has work: `lanes` requests in flight, each taking
  * `latencyMs`, for `seconds` of simulated time. Returns every start time.
  */
-async function simulate(opts: { rps: number; lanes: number; latencyMs: number; seconds: number; clock: ManualClock }) {
-  const limiter = new RateLimiter(opts.rps, opts.lanes, { clock: opts.clock });
+async function simulate(opts: {
+  rps: number;
+  lanes: number;
+  latencyMs: number;
+  seconds: number;
+  clock: ManualClock;
+  limiter?: RateLimiter;
+  options?: RateLimiterOptions;
+}) {
+  const limiter = opts.limiter ?? new RateLimiter(opts.rps, opts.lanes, { clock: opts.clock, ...opts.options });
   const starts: number[] = [];
   const stopAt = opts.seconds * 1000;
   const lane = async () => {
@@ -50,41 +62,55 @@ async function simulate(opts: { rps: number; lanes: number; latencyMs: number; s
   return { starts, limiter };
 }
 
+/** Start times of `n` requests queued at once on a fresh limiter. */
+async function queued(limiter: RateLimiter, clock: ManualClock, n: number, ms = 10_000): Promise<number[]> {
+  const starts: number[] = [];
+  for (let i = 0; i < n; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
+  await clock.advance(ms);
+  return starts;
+}
+
 describe("rate limiter pacing", () => {
-  test("starts queued requests one interval apart, not in a burst", async () => {
+  test("starts queued requests one slot apart, a second plus the margin over the allotment, not in a burst", async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter(10, 100, { clock });
-    const starts: number[] = [];
-    for (let i = 0; i < 20; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
-    await clock.advance(5_000);
-    expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => i * 100));
+    const starts = await queued(new RateLimiter(10, 100, { clock, windowMarginMs: 5 }), clock, 20);
+    expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => i * 100.5));
   });
 
   test("an idle limiter grants no burst: after a pause the spacing starts afresh", async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter(1, 10, { clock });
+    const limiter = new RateLimiter(1, 10, { clock, windowMarginMs: 0 });
     (await limiter.acquire())();
     await clock.advance(5_000);
-    const starts: number[] = [];
-    for (let i = 0; i < 3; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
-    await clock.advance(5_000);
-    expect(starts).toEqual([5_000, 6_000, 7_000]);
+    expect(await queued(limiter, clock, 3, 5_000)).toEqual([5_000, 6_000, 7_000]);
   });
 
-  test("at its share it sustains >= 99% of R with no bucket rejections, even when timers fire late", async () => {
+  test("at its share it sustains >= 99% of R and neither a token bucket nor a strict sliding window refuses it, even when timers fire late", async () => {
     const random = mulberry32(42);
-    for (const rps of [1, 2, 10, 50, 300]) {
+    for (const rps of [1, 2, 10, 20, 50, 300]) {
       const clock = new ManualClock(() => random() * 8); // every timer 0-8 ms late
       const { starts } = await simulate({ rps, lanes: Math.ceil(rps / 2) + 2, latencyMs: 400, seconds: 20, clock });
-      expect(starts.length).toBeGreaterThanOrEqual(Math.floor(0.99 * rps * 20));
-      expect(starts.length).toBeLessThanOrEqual(rps * 20 + 1);
-      expect(countRejected(starts, rps)).toBe(0);
+      expect({ rps, enough: starts.length >= Math.floor(0.99 * rps * 20) }).toEqual({ rps, enough: true });
+      expect({ rps, busiest: busiestSecond(starts) <= rps }).toEqual({ rps, busiest: true });
+      expect({ rps, bucket: countRejected(starts, rps, "token-bucket"), window: countRejected(starts, rps, "sliding-window") }).toEqual({
+        rps,
+        bucket: 0,
+        window: 0,
+      });
     }
+  });
+
+  test("a fractional share is kept in every window: one request per 1/R below 1/s, floor(R) per second above", async () => {
+    const clock = new ManualClock();
+    const slow = await queued(new RateLimiter(0.5, 10, { clock, windowMarginMs: 0 }), clock, 3);
+    expect(slow).toEqual([0, 2_000, 4_000]);
+    const odd = await simulate({ rps: 6.67, lanes: 8, latencyMs: 200, seconds: 30, clock: new ManualClock() });
+    expect(busiestSecond(odd.starts)).toBe(6);
   });
 
   test("requests overlap: with slow answers, starts still follow the pace, not the previous answer", async () => {
     const clock = new ManualClock();
-    const { starts } = await simulate({ rps: 20, lanes: 40, latencyMs: 1_000, seconds: 5, clock });
+    const { starts } = await simulate({ rps: 20, lanes: 40, latencyMs: 1_000, seconds: 5, clock, options: { windowMarginMs: 0 } });
     expect(starts.slice(0, 5)).toEqual([0, 50, 100, 150, 200]);
     expect(starts.length).toBe(100);
   });
@@ -93,6 +119,76 @@ describe("rate limiter pacing", () => {
     const clock = new ManualClock();
     const { starts } = await simulate({ rps: 1_000, lanes: 2, latencyMs: 100, seconds: 1, clock });
     expect(starts.length).toBe(20); // 2 at a time, 100 ms each
+  });
+});
+
+describe("rate limiter under a strict sliding window (fake clock)", () => {
+  test("a late timer is made up for only as far as the window allows: never more than the allotment in a second", async () => {
+    // timers mostly on time, now and then 40 ms late: catching up must not squeeze 21 starts into a second
+    const random = mulberry32(7);
+    const clock = new ManualClock(() => (random() < 0.1 ? 40 : 0));
+    const { starts } = await simulate({ rps: 20, lanes: 30, latencyMs: 300, seconds: 60, clock });
+    expect(busiestSecond(starts)).toBeLessThanOrEqual(20);
+    expect(countRejected(starts, 20, "sliding-window")).toBe(0);
+    expect(starts.length).toBeGreaterThanOrEqual(0.985 * 20 * 60);
+  });
+
+  test("three clients sharing a key at 7 + 7 + 6 never exceed it together in any second, whatever their phases", async () => {
+    const random = mulberry32(99);
+    for (const offsets of [[0, 0, 0], [0, 1, 2], [13, 500, 777]]) {
+      const clock = new ManualClock(() => random() * 6);
+      const all: number[] = [];
+      const runs = [7, 7, 6].map(async (rps, i) => {
+        await new Promise<void>((resolve) => clock.setTimer(resolve, offsets[i]!));
+        const limiter = new RateLimiter(rps, 12, { clock });
+        const lane = async () => {
+          while (clock.now() < 30_000) {
+            const permit = await limiter.acquire();
+            all.push(clock.now());
+            await new Promise<void>((resolve) => clock.setTimer(resolve, 250));
+            permit();
+          }
+        };
+        for (let l = 0; l < 6; l++) void lane();
+      });
+      void Promise.all(runs);
+      await clock.advance(30_000);
+      const steady = all.filter((t) => t < 30_000);
+      expect({ offsets, busiest: busiestSecond(steady), refused: countRejected(steady, 20, "sliding-window") }).toEqual({
+        offsets,
+        busiest: expect.any(Number),
+        refused: 0,
+      });
+      expect(busiestSecond(steady)).toBeLessThanOrEqual(20);
+      expect(steady.length).toBeGreaterThanOrEqual(0.97 * 20 * 30);
+    }
+  });
+
+  test("a smaller share applies at once, counting what was sent under the larger one", async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(20, 40, { clock, windowMarginMs: 0 });
+    const starts: number[] = [];
+    for (let i = 0; i < 40; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
+    await clock.advance(490); // 10 started, at 0, 50, …, 450
+    limiter.configure(10, 40); // another client joined
+    await clock.advance(3_000);
+    const all = starts.filter((t) => t < 3_500);
+    expect(busiestSecond(all)).toBeLessThanOrEqual(20);
+    // from the change on, no window holds more than 10 of this client's requests
+    for (let t = 0; t < 3_500; t += 10) expect(all.filter((s) => s > t - 1000 && s <= t).length).toBeLessThanOrEqual(t < 1_000 ? 20 : 10);
+    expect(all.filter((t) => t >= 490 && t < 1_000)).toEqual([]); // it had already sent 10 in the last second
+  });
+
+  test("a larger share applies one window later: the client that left may just have sent", async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(10, 40, { clock, windowMarginMs: 0 });
+    const starts: number[] = [];
+    for (let i = 0; i < 40; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
+    await clock.advance(250); // started at 0, 100, 200
+    limiter.configure(20, 40); // the other holder left
+    await clock.advance(2_000);
+    expect(starts.filter((t) => t < 1_250)).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000, 1_100, 1_200]);
+    expect(starts.filter((t) => t >= 1_250 && t < 1_500)).toEqual([1_250, 1_300, 1_350, 1_400, 1_450]);
   });
 });
 
@@ -170,7 +266,7 @@ describe("rate limiter adaptation", () => {
 
   test("after a cut the requests are spaced wider", async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter(10, 10, { clock, decreaseFactor: 0.5, recoveryPerSecond: 0 });
+    const limiter = new RateLimiter(10, 10, { clock, decreaseFactor: 0.5, recoveryPerSecond: 0, windowMarginMs: 0, marginStepMs: 0 });
     limiter.onRateLimited();
     const starts: number[] = [];
     for (let i = 0; i < 3; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
@@ -180,12 +276,56 @@ describe("rate limiter adaptation", () => {
 
   test("a new share from the server applies to requests already waiting", async () => {
     const clock = new ManualClock();
-    const limiter = new RateLimiter(1, 10, { clock });
+    const limiter = new RateLimiter(100, 10, { clock, windowMarginMs: 0 });
     const starts: number[] = [];
     for (let i = 0; i < 4; i++) void limiter.acquire().then((permit) => (starts.push(clock.now()), permit()));
-    await clock.advance(10);
-    limiter.configure(100, 10);
+    await clock.advance(5);
+    limiter.configure(10, 10);
     await clock.advance(1_000);
-    expect(starts).toEqual([0, 10, 20, 30]);
+    expect(starts).toEqual([0, 100, 200, 300]);
+  });
+});
+
+describe("rate limiter margin", () => {
+  test("a rate-limited answer widens the window margin, which narrows again slowly to where it started", async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(20, 30, { clock, windowMarginMs: 5, marginStepMs: 10, marginDecayMs: 10_000, cooldownMs: 1_000 });
+    expect(limiter.currentMarginMs()).toBe(5);
+    limiter.onRateLimited();
+    limiter.onRateLimited(); // within the cooldown: the same overload
+    expect(limiter.currentMarginMs()).toBe(15);
+    await clock.advance(50_000);
+    expect(limiter.currentMarginMs()).toBe(10);
+    await clock.advance(100_000);
+    expect(limiter.currentMarginMs()).toBe(5);
+  });
+
+  test("once widened past a path's jitter, a strict window stops refusing, at a small cost in rate", async () => {
+    // requests reach WG 0-25 ms after they start: more than the first 5 ms of margin
+    const random = mulberry32(3);
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(20, 30, { clock, cooldownMs: 1_000 });
+    const wg = createLimiter("sliding-window", 20, 0);
+    const refusedAt: number[] = [];
+    const lane = async () => {
+      while (clock.now() < 300_000) {
+        const permit = await limiter.acquire();
+        const arrival = clock.now() + random() * 25;
+        await new Promise<void>((resolve) => clock.setTimer(resolve, arrival - clock.now()));
+        if (!wg.take(clock.now())) {
+          refusedAt.push(clock.now());
+          limiter.onRateLimited();
+        }
+        await new Promise<void>((resolve) => clock.setTimer(resolve, 200));
+        permit();
+      }
+    };
+    for (let i = 0; i < 10; i++) void lane();
+    await clock.advance(300_000);
+    const late = refusedAt.filter((t) => t > 60_000).length;
+    expect(refusedAt.length).toBeGreaterThan(0);
+    expect(late / (20 * 240)).toBeLessThan(0.005); // after the first minute, under 0.5% of requests
+    expect(limiter.currentMarginMs()).toBeGreaterThan(15);
+    expect(limiter.currentMarginMs()).toBeLessThanOrEqual(55);
   });
 });

@@ -87,7 +87,7 @@ describe("WG caller", () => {
     wg.replies = [GOOD];
     const outcome = await caller().wg.fetchAccounts(IDS);
     if (outcome.kind !== "ok") throw new Error(outcome.reason);
-    expect(outcome.players.map((p) => p.account_id)).toEqual([5000, 5002]);
+    expect(outcome.rows.map((row) => row[0])).toEqual([5000, 5002]);
     expect(outcome.strays).toEqual([]);
     expect(outcome.attempts).toBe(1);
   });
@@ -190,8 +190,29 @@ describe("WG caller", () => {
     wg.replies = [ok({ 5000: player(5000), 5001: player(9999), 5002: null, 7777: player(7777) })];
     const outcome = await caller().wg.fetchAccounts(IDS);
     if (outcome.kind !== "ok") throw new Error(outcome.reason);
-    expect(outcome.players.map((p) => p.account_id)).toEqual([5000]);
+    expect(outcome.rows.map((row) => row[0])).toEqual([5000]);
     expect(outcome.strays.sort()).toEqual(["5001", "7777"]);
+  });
+
+  test("without meta, or with a meta.count that hides an extra key, only requested ids become rows", async () => {
+    const data = { 5000: player(5000), 5001: null, 5002: player(5002), 7777: player(7777) };
+    wg.replies = [{ body: JSON.stringify({ status: "ok", data }) }];
+    let outcome = await caller().wg.fetchAccounts(IDS);
+    if (outcome.kind !== "ok") throw new Error(outcome.reason);
+    expect(outcome.rows.map((row) => row[0])).toEqual([5000, 5002]);
+    expect(outcome.strays).toEqual(["7777"]);
+
+    wg.replies = [{ body: JSON.stringify({ status: "ok", meta: { count: 3 }, data }) }];
+    outcome = await caller().wg.fetchAccounts(IDS);
+    if (outcome.kind !== "ok") throw new Error(outcome.reason);
+    expect(outcome.rows.map((row) => row[0])).toEqual([5000, 5002]);
+  });
+
+  test("a malformed player is retried with its path in the reason", async () => {
+    wg.replies = [ok({ 5000: player(5000), 5001: null, 5002: { ...player(5002), nickname: 7 } })];
+    const { wg: api } = caller({ maxAttempts: 1 });
+    const outcome = await api.fetchAccounts(IDS);
+    expect(outcome).toMatchObject({ kind: "failed", reason: "gave up after 1 attempts; last: unexpected response: data.5002.nickname: Invalid type: Expected string but received 7" });
   });
 
   test("an aborted session rejects instead of reporting an outcome", async () => {

@@ -9,7 +9,7 @@ import { ClientHub } from "../../server/src/ws/hub";
 import { crawling, fakeClient as fake, testConfig } from "../support/crawl-harness";
 
 const config = (server: Record<string, unknown> = {}) => testConfig({ server });
-const fakeClient = (hub: ClientHub, name: string) => fake(hub, name, { trust: "operator" });
+const fakeClient = (hub: ClientHub, name: string, address?: string) => fake(hub, name, { trust: "operator", address });
 
 describe("rate shares", () => {
   test("clients holding one key split its rate, and are re-told when one joins or leaves", () => {
@@ -24,6 +24,52 @@ describe("rate shares", () => {
     expect(a.rates()).toHaveLength(2); // a client on another key does not change the split
     hub.close(b.session, "gone");
     expect(a.rates().at(-1)).toEqual({ type: "rate", rps: 20, inFlight: 22 });
+  });
+
+  test("the split is in whole requests that add up to the key's rate", () => {
+    const hub = new ClientHub(config(), () => {});
+    const clients = ["a", "b", "c"].map((name) => fakeClient(hub, name));
+    const last = clients.map((c) => c.rates().at(-1)!);
+    expect(last.map((m) => m.type === "rate" && m.rps)).toEqual([7, 7, 6]);
+    // register, before the socket opens, answers the share a fourth client would get
+    expect(hub.keys.offer({ tokenName: "d", address: "192.0.2.1" })).toMatchObject({ rps: 5 });
+    hub.close(clients[0]!.session, "gone");
+    expect(clients.slice(1).map((c) => c.rates().at(-1))).toEqual([
+      { type: "rate", rps: 10, inFlight: 12 },
+      { type: "rate", rps: 10, inFlight: 12 },
+    ]);
+  });
+
+  test("a key counted per address is split only among the clients behind the same address", () => {
+    const hub = new ClientHub(
+      v.parse(ServerConfig, {
+        server: { extraInFlight: 2 },
+        wg: { keys: [{ applicationId: "standalone", rps: 10, clients: ["*"], countedPer: "address" }] },
+        ranges: { xbox: { min: 5000, max: 6000 }, ps: { min: 1_073_740_000, max: 1_073_741_000 } },
+      }),
+      () => {},
+    );
+    const home = [fakeClient(hub, "h1", "198.51.100.7"), fakeClient(hub, "h2", "198.51.100.7")];
+    const away = fakeClient(hub, "away", "203.0.113.9");
+    expect(home.map((c) => c.rates().at(-1))).toEqual([
+      { type: "rate", rps: 5, inFlight: 7 },
+      { type: "rate", rps: 5, inFlight: 7 },
+    ]);
+    expect(away.rates().at(-1)).toEqual({ type: "rate", rps: 10, inFlight: 12 });
+    expect(hub.keys.offer({ tokenName: "again", address: "203.0.113.9" })).toMatchObject({ rps: 5 });
+    expect(hub.keys.offer({ tokenName: "new", address: "192.0.2.50" })).toMatchObject({ rps: 10 });
+  });
+
+  test("a key with fewer requests/s than holders gives each a fraction", () => {
+    const hub = new ClientHub(
+      v.parse(ServerConfig, {
+        wg: { keys: [{ applicationId: "slow", rps: 2, clients: ["*"] }] },
+        ranges: { xbox: { min: 5000, max: 6000 }, ps: { min: 1_073_740_000, max: 1_073_741_000 } },
+      }),
+      () => {},
+    );
+    const clients = ["a", "b", "c"].map((name) => fakeClient(hub, name));
+    expect(clients.map((c) => { const m = c.rates().at(-1)!; return m.type === "rate" && m.rps; })).toEqual([2 / 3, 2 / 3, 2 / 3]);
   });
 
   test("a client no key covers is refused: keys follow the token, never the name the client sends", () => {

@@ -4,10 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { WG_FIELDS } from "@wotc/schema/player";
-import { WgAccountInfoResponse } from "@wotc/schema/wg";
+import { WgAccountInfoEnvelope } from "@wotc/schema/wg";
+import { wgPlayerRow } from "@wotc/schema/player-code";
 import * as v from "valibot";
 import { playerOn } from "../support/wg-sim/model.ts";
+import { createLimiter } from "../support/wg-sim/rate-limit.ts";
 import { type RunningSimulator, startSimulator } from "../support/wg-sim/server.ts";
+import { Simulator } from "../support/wg-sim/simulator.ts";
 
 const KEY = "test-key";
 const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i).join(",");
@@ -43,7 +46,9 @@ describe("account/info", () => {
     const nulls = Object.values(body.data).filter((p) => p === null).length;
     expect(nulls).toBeGreaterThan(20);
     expect(nulls).toBeLessThan(80);
-    expect(v.safeParse(WgAccountInfoResponse, body).success).toBe(true);
+    // what the client checks: the envelope, then every entry null or a player it can encode
+    expect(v.safeParse(WgAccountInfoEnvelope, body).success).toBe(true);
+    expect(Object.values(body.data).filter((p) => p !== null && wgPlayerRow(p) === undefined)).toEqual([]);
   });
 
   test("an ID asked twice is answered once", async () => {
@@ -203,6 +208,65 @@ describe("rate limit", () => {
   });
 });
 
+describe("rate limit readings", () => {
+  /** Which of the requests at these times (ms) the limiter lets through. */
+  const admitted = (kind: "token-bucket" | "sliding-window", rps: number, times: number[]) => {
+    const limiter = createLimiter(kind, rps, 0);
+    return times.map((t) => limiter.take(t));
+  };
+
+  test("after a pause both let a second's worth through at once, and nothing more", () => {
+    const burst = Array.from({ length: 12 }, () => 5_000);
+    for (const kind of ["token-bucket", "sliding-window"] as const) {
+      expect({ kind, admitted: admitted(kind, 10, burst).filter(Boolean).length }).toEqual({ kind, admitted: 10 });
+    }
+  });
+
+  test("the token bucket refills continuously; the sliding window only as its oldest request turns a second old", () => {
+    // 10 at t=0, then 5 more half a second later
+    const times = [...Array.from({ length: 10 }, () => 0), ...Array.from({ length: 5 }, () => 500)];
+    expect(admitted("token-bucket", 10, times).slice(10)).toEqual([true, true, true, true, true]);
+    expect(admitted("sliding-window", 10, times).slice(10)).toEqual([false, false, false, false, false]);
+    expect(admitted("sliding-window", 10, [...times.slice(0, 10), 999.9, 1_000])).toEqual([...Array(10).fill(true), false, true]);
+  });
+
+  test("exactly at the rate passes the sliding window; a millisecond early at any point does not", () => {
+    const steady = Array.from({ length: 100 }, (_, i) => i * 100);
+    expect(admitted("sliding-window", 10, steady).every(Boolean)).toBe(true);
+    const oneEarly = steady.map((t, i) => (i === 57 ? t - 1 : t));
+    expect(admitted("sliding-window", 10, oneEarly).filter((ok) => !ok)).toHaveLength(1);
+    // the token bucket forgives the same early request
+    expect(admitted("token-bucket", 10, oneEarly).every(Boolean)).toBe(true);
+  });
+
+  test("refused requests do not count against the limit", () => {
+    const limiter = createLimiter("sliding-window", 2, 0);
+    expect([0, 0, 10, 20, 500, 1_000, 1_000, 1_001].map((t) => limiter.take(t))).toEqual([true, true, false, false, false, true, true, false]);
+  });
+
+  test("counted per key, callers share one limit; counted per address, each address has its own", async () => {
+    const url = (key: string) => `http://sim/wotx/account/info/?application_id=${key}&account_id=5000`;
+    const sim = new Simulator({ keys: [{ applicationId: "shared", rps: 5 }, { applicationId: "standalone", rps: 5, countedPer: "address" }] });
+    const burst = async (key: string, address: string) => {
+      let ok = 0;
+      for (let i = 0; i < 8; i++) if (((await (await sim.handle(new Request(url(key)), address)).json()) as any).status === "ok") ok++;
+      return ok;
+    };
+    expect([await burst("shared", "10.0.0.1"), await burst("shared", "10.0.0.2")]).toEqual([5, 0]);
+    expect([await burst("standalone", "10.0.0.1"), await burst("standalone", "10.0.0.2")]).toEqual([5, 5]);
+    expect(sim.stats().rateLimited).toBe(3 + 8 + 3 + 3);
+  });
+
+  test("the limiter is chosen per simulator or per key, and a bad rate is refused at start", async () => {
+    const sim = new Simulator({ rps: 2, limiter: "sliding-window", recordArrivals: true, keys: ["a", { applicationId: "b", limiter: "token-bucket" }] });
+    const status = async (key: string) =>
+      ((await (await sim.handle(new Request(`http://sim/wotx/account/info/?application_id=${key}&account_id=5000`))).json()) as any).status;
+    expect([await status("a"), await status("a"), await status("a")]).toEqual(["ok", "ok", "error"]);
+    expect(sim.stats().arrivals).toHaveLength(3);
+    expect(() => new Simulator({ rps: 0, keys: ["a"] })).toThrow("rate limit 0: must be a positive number of requests per second");
+  });
+});
+
 describe("faults", () => {
   const params = { application_id: "demo-key", account_id: ids(5000, 100), fields: WG_FIELDS.join(",") };
 
@@ -311,6 +375,29 @@ describe("bun run sim", () => {
     } finally {
       cli.kill();
     }
+  });
+
+  test("--limiter and --counted-per choose how --rps is counted; an unknown reading is named", async () => {
+    const cli = Bun.spawn(
+      ["bun", "tests/support/wg-sim/main.ts", "--port", "0", "--rps", "20", "--limiter", "sliding-window", "--counted-per", "address"],
+      { cwd: `${import.meta.dir}/../..`, stdout: "pipe", stderr: "pipe" },
+    );
+    try {
+      const reader = cli.stdout.getReader();
+      let printed = "";
+      while (!printed.includes("limit:")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`simulator exited early: ${await new Response(cli.stderr).text()}`);
+        printed += new TextDecoder().decode(value);
+      }
+      expect(printed).toContain("limit: 20 requests/s per address, counted as sliding-window");
+    } finally {
+      cli.kill("SIGTERM");
+      await cli.exited;
+    }
+    const bad = Bun.spawn(["bun", "tests/support/wg-sim/main.ts", "--counted-per", "ip"], { cwd: `${import.meta.dir}/../..`, stderr: "pipe" });
+    expect(await bad.exited).toBe(2);
+    expect(await new Response(bad.stderr).text()).toContain('--counted-per "ip": expected one of key, address');
   });
 
   test("a bad flag is named and exits 2", async () => {

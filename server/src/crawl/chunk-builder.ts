@@ -2,7 +2,8 @@
  * Gathers accepted results into chunks of about `chunkRows` player rows, so the
  * database sees a few large statements instead of one per batch.
  */
-import { consoleOf, type PlayerRow } from "@wotc/schema/player";
+import type { PlayerRow } from "@wotc/schema/player";
+import { appendRows as appendPlayerRows } from "@wotc/schema/player-code";
 import type { Batch } from "@wotc/schema/wire/messages";
 import { emptyColumns, type ChunkBatch, type IngestChunk, type PlayerColumns, type Provenance } from "../db/messages";
 
@@ -64,19 +65,7 @@ export function chunkBatch(batch: Batch, rows: readonly PlayerRow[], provenance:
   return { platform: batch.platform, start: batch.start, end: batch.end, found: rows.length, maxAccountId, ...provenance };
 }
 
+/** The row → column copy, generated from schema/player.ts' PLAYER_FIELDS (platform from each nickname). */
 export function appendRows(p: PlayerColumns, batch: Batch, rows: readonly PlayerRow[]): void {
-  for (const row of rows) {
-    p.accountId.push(row[0]);
-    p.nickname.push(row[1]);
-    p.console.push(consoleOf(row[1], batch.platform));
-    p.createdAt.push(row[2]);
-    p.lastBattleTime.push(row[3]);
-    p.updatedAt.push(row[4]);
-    p.battles.push(row[5]);
-    p.spotted.push(row[6]);
-    p.wins.push(row[7]);
-    p.damageDealt.push(row[8]);
-    p.frags.push(row[9]);
-    p.droppedCapturePoints.push(row[10]);
-  }
+  appendPlayerRows(p, rows, batch.platform);
 }

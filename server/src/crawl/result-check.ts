@@ -5,6 +5,8 @@
  * whole chunk and every other client's batches in it.
  */
 import type { PlayerRow } from "@wotc/schema/player";
+// what PostgreSQL would refuse in a row: int4 counters over 2^31-1, NUL in text (from schema/player.ts' SQL types)
+import { unstorableField } from "@wotc/schema/player-code";
 import type { Batch } from "@wotc/schema/wire/messages";
 
 export type RefusalReason =
@@ -22,10 +24,6 @@ export interface Refusal {
   message: string;
 }
 
-/** PlayerRow positions stored in int4 columns (battles, spotted, wins, frags, dropped_capture_points). */
-const INT4_FIELDS: readonly [number, string][] = [[5, "battles"], [6, "spotted"], [7, "wins"], [9, "frags"], [10, "dropped_capture_points"]];
-const INT4_MAX = 2 ** 31 - 1;
-
 export function checkRows(batch: Batch, rows: readonly PlayerRow[]): Refusal | undefined {
   const seen = new Set<number>();
   for (const row of rows) {
@@ -38,15 +36,6 @@ export function checkRows(batch: Batch, rows: readonly PlayerRow[]): Refusal | u
     if (unstorable) return { reason: "unstorable value", message: `batch ${batch.id} result, account ${accountId}: ${unstorable}` };
     seen.add(accountId);
   }
-  return undefined;
-}
-
-/** What PostgreSQL would refuse in this row. */
-function unstorableField(row: PlayerRow): string | undefined {
-  for (const [index, name] of INT4_FIELDS) {
-    if ((row[index] as number) > INT4_MAX) return `${name} ${row[index]} is over ${INT4_MAX}`;
-  }
-  if (row[1].includes("\u0000")) return "nickname contains a NUL character";
   return undefined;
 }
 

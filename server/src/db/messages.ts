@@ -4,24 +4,12 @@
  * server talks to the write path.
  */
 import type { CheckState } from "@wotc/schema/db/run-batches";
-import type { Platform, PlayerRow } from "@wotc/schema/player";
+import { emptyColumns, type Platform, type PlayerColumns, type PlayerRow } from "@wotc/schema/player";
+import { rowAt } from "@wotc/schema/player-code";
 import type { DbErrorClass } from "./db-errors";
 
-/** Player rows in columns: cheap to structured-clone and ready for `unnest`. */
-export interface PlayerColumns {
-  accountId: number[];
-  nickname: string[];
-  console: Platform[];
-  createdAt: number[]; // unix seconds
-  lastBattleTime: number[]; // unix seconds, 0 when the account never played
-  updatedAt: number[]; // unix seconds
-  battles: number[];
-  spotted: number[];
-  wins: number[];
-  damageDealt: number[];
-  frags: number[];
-  droppedCapturePoints: number[];
-}
+/** Player rows in columns, one array per field of schema/player.ts' PLAYER_FIELDS plus the platform. */
+export type { PlayerColumns } from "@wotc/schema/player";
 
 /** Who answered a batch and whether, and by whom, it was checked: written with it to `run_batches`. */
 export interface Provenance {
@@ -99,22 +87,7 @@ export type FromHelper =
   | { type: "abandoned"; chunkId: number; error: string }
   | { type: "stopped" };
 
-export function emptyColumns(): PlayerColumns {
-  return {
-    accountId: [],
-    nickname: [],
-    console: [],
-    createdAt: [],
-    lastBattleTime: [],
-    updatedAt: [],
-    battles: [],
-    spotted: [],
-    wins: [],
-    damageDealt: [],
-    frags: [],
-    droppedCapturePoints: [],
-  };
-}
+export { emptyColumns } from "@wotc/schema/player";
 
 /** The chunk's rows of accounts in [start, end), as wire rows (the order of schema/player.ts). */
 export function rowsIn(p: PlayerColumns, start: number, end: number): PlayerRow[] {
@@ -122,7 +95,7 @@ export function rowsIn(p: PlayerColumns, start: number, end: number): PlayerRow[
   for (let i = 0; i < p.accountId.length; i++) {
     const id = p.accountId[i]!;
     if (id < start || id >= end) continue;
-    rows.push([id, p.nickname[i]!, p.createdAt[i]!, p.lastBattleTime[i]!, p.updatedAt[i]!, p.battles[i]!, p.spotted[i]!, p.wins[i]!, p.damageDealt[i]!, p.frags[i]!, p.droppedCapturePoints[i]!]);
+    rows.push(rowAt(p, i));
   }
   return rows;
 }

@@ -3,17 +3,22 @@
  *
  *   bun tests/support/wg-sim/main.ts --port 8100 --seed 1 --day 2026-11-27 --rps 20 --faults 0.05
  *
+ * --limiter token-bucket|sliding-window and --counted-per key|address choose
+ * how --rps is counted (rate-limit.ts).
+ *
  * --faults spreads one probability evenly over every fault kind; --fault-<kind>
  * sets one kind (source-not-available, html502, http500, truncated, slow).
  */
 import { parseArgs } from "node:util";
 import { todayUtc } from "./days.ts";
 import { FAULT_KINDS, type Faults, spreadFaults } from "./faults.ts";
+import { COUNTED_PER, type CountedPer, LIMITER_KINDS, type LimiterKind } from "./rate-limit.ts";
 import { startSimulator } from "./server.ts";
 import { DEFAULT_EPOCH } from "./world.ts";
 
 const USAGE = `usage: bun tests/support/wg-sim/main.ts [--port 8100] [--host 127.0.0.1] [--seed 1] [--day YYYY-MM-DD]
-       [--keys k1,k2] [--rps N] [--faults P] [--fault-seed N] [--slow-ms MS]
+       [--keys k1,k2] [--rps N] [--limiter token-bucket|sliding-window] [--counted-per key|address]
+       [--faults P] [--fault-seed N] [--slow-ms MS]
        [--fault-source-not-available P] [--fault-html502 P] [--fault-http500 P] [--fault-truncated P] [--fault-slow P]`;
 
 const KIND_FLAGS: Record<string, (typeof FAULT_KINDS)[number]> = {
@@ -31,6 +36,12 @@ function numberFlag(name: string, text: string | undefined): number | undefined 
   return n;
 }
 
+function choiceFlag<T extends string>(name: string, text: string | undefined, choices: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) throw new Error(`--${name} ${JSON.stringify(text)}: expected one of ${choices.join(", ")}`);
+  return text as T;
+}
+
 function main(): void {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
@@ -41,6 +52,8 @@ function main(): void {
       day: { type: "string" },
       keys: { type: "string" },
       rps: { type: "string" },
+      limiter: { type: "string" },
+      "counted-per": { type: "string" },
       faults: { type: "string" },
       "fault-seed": { type: "string" },
       "slow-ms": { type: "string" },
@@ -66,11 +79,16 @@ function main(): void {
     day: values.day ?? (today < DEFAULT_EPOCH ? DEFAULT_EPOCH : today),
     keys: values.keys?.split(",").filter((k) => k !== ""),
     rps: numberFlag("rps", values.rps) ?? null,
+    limiter: choiceFlag<LimiterKind>("limiter", values.limiter, LIMITER_KINDS),
+    countedPer: choiceFlag<CountedPer>("counted-per", values["counted-per"], COUNTED_PER),
     faults,
     faultSeed: numberFlag("fault-seed", values["fault-seed"]),
   });
   console.log(`WG API simulator serving day ${running.simulator.day} at ${running.url}`);
   console.log(`application_id: ${running.keys.join(", ")}`);
+  if (values.rps !== undefined) {
+    console.log(`limit: ${values.rps} requests/s per ${values["counted-per"] ?? "key"}, counted as ${values.limiter ?? "token-bucket"}`);
+  }
   const stop = async () => {
     await running.stop();
     process.exit(0);

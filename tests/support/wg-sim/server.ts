@@ -31,7 +31,8 @@ export function startSimulator(options: StartOptions = {}): RunningSimulator {
     hostname: options.hostname ?? "127.0.0.1",
     // Slow faults hold a request for seconds; Bun's default idle timeout (10 s) must not cut them.
     idleTimeout: 255,
-    fetch: simulator.handle,
+    // keys counted per address tell callers apart by the socket's remote address
+    fetch: (request, server) => simulator.handle(request, server.requestIP(request)?.address),
   });
   const port = server.port as number;
   const host = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;

@@ -7,7 +7,7 @@ import { type AccountInfoQuery, type ApiError, accountInfoJson, apiError, errorJ
 import { FAULT_KINDS, type FaultKind, FaultPlan, type Faults } from "./faults.ts";
 import { ProjectionCache } from "./fields.ts";
 import { defaultWorld, type World, WorldDay } from "./world.ts";
-import { TokenBucket } from "./rate-limit.ts";
+import { type CountedPer, createLimiter, type Limiter, type LimiterKind } from "./rate-limit.ts";
 import { type KeyStats, KeyTally } from "./key-stats.ts";
 
 export const ACCOUNT_INFO_PATH = "/wotx/account/info/";
@@ -17,6 +17,10 @@ export interface KeyOption {
   applicationId: string;
   /** This key's requests/s; omitted = the simulator-wide `rps`. */
   rps?: number | null;
+  /** How this key's limit is counted; omitted = the simulator-wide `limiter`. */
+  limiter?: LimiterKind;
+  /** Whether this key's limit is shared by every caller or counted per client address; omitted = `countedPer`. */
+  countedPer?: CountedPer;
 }
 
 export interface SimulatorOptions {
@@ -28,8 +32,17 @@ export interface SimulatorOptions {
   day?: string;
   /** Accepted application_ids; anything else gets INVALID_APPLICATION_ID. Default ["demo-key"]. */
   keys?: (string | KeyOption)[];
-  /** Requests/s allowed per key (token bucket holding one second of burst); null = unlimited (default). */
+  /** Requests/s allowed per key; null = unlimited (default). */
   rps?: number | null;
+  /** How "rps requests per second" is counted (rate-limit.ts): "token-bucket" (default, one second of burst) or "sliding-window". */
+  limiter?: LimiterKind;
+  /**
+   * "key" (default): one limit for everything sent with the key; "address": a
+   * limit of its own for each client address (WG's standalone keys, wg-api.md §5).
+   */
+  countedPer?: CountedPer;
+  /** Keep the time (ms, performance.now()) of every request that reached the rate check, in `stats().arrivals`. */
+  recordArrivals?: boolean;
   /** Per-request fault probabilities; default none. */
   faults?: Faults;
   /** Seed of the fault sequence; default `seed`. */
@@ -58,8 +71,18 @@ export interface SimulatorStats {
   faults: Record<FaultKind, number>;
   /** First account ID of each ok answer → how many times it was answered ok. */
   okByStartId: Map<number, number>;
+  /** With `recordArrivals`: when each request reached the rate check (ms), refused ones included. */
+  arrivals: number[];
   /** Per application_id: requests, ok answers, rate-limited ones and the busiest second. */
   byKey: Record<string, KeyStats>;
+}
+
+/** A key's limit: its rule, and the limiters counting it (one, or one per client address). */
+interface KeyLimit {
+  rps: number;
+  kind: LimiterKind;
+  countedPer: CountedPer;
+  limiters: Map<string, Limiter>;
 }
 
 const JSON_INIT: ResponseInit = { headers: { "content-type": "application/json; charset=utf-8" } };
@@ -73,7 +96,8 @@ export class Simulator {
   private worldDay: WorldDay;
   private faultPlan: FaultPlan;
   private readonly faultSeed: number;
-  private readonly buckets = new Map<string, TokenBucket | null>();
+  private readonly limits = new Map<string, KeyLimit | null>();
+  private readonly recordArrivals: boolean;
   private readonly projections = new ProjectionCache();
   private counts = freshCounts();
   private poison: { from: number; to: number }[] | undefined;
@@ -85,17 +109,23 @@ export class Simulator {
     this.worldDay = new WorldDay(this.world, options.day ?? this.world.epoch);
     this.faultSeed = options.faultSeed ?? seed;
     this.faultPlan = new FaultPlan(options.faults ?? {}, this.faultSeed);
-    const now = performance.now();
+    this.recordArrivals = options.recordArrivals ?? false;
     for (const key of options.keys ?? DEFAULT_KEYS) {
-      const { applicationId, rps = options.rps ?? null } = typeof key === "string" ? { applicationId: key } : key;
+      const {
+        applicationId,
+        rps = options.rps ?? null,
+        limiter = options.limiter ?? "token-bucket",
+        countedPer = options.countedPer ?? "key",
+      } = typeof key === "string" ? { applicationId: key } : key;
       if (applicationId === "") throw new RangeError("keys: an application_id must not be empty");
-      this.buckets.set(applicationId, rps === null ? null : new TokenBucket(rps, now));
+      if (rps !== null) createLimiter(limiter, rps, 0); // a bad rate is refused at start, not on the first request
+      this.limits.set(applicationId, rps === null ? null : { rps, kind: limiter, countedPer, limiters: new Map() });
     }
   }
 
   /** The application_ids this simulator accepts. */
   get keys(): string[] {
-    return [...this.buckets.keys()];
+    return [...this.limits.keys()];
   }
 
   get day(): string {
@@ -115,14 +145,23 @@ export class Simulator {
   stats(): SimulatorStats {
     const c = this.counts;
     const byKey = Object.fromEntries([...c.byKey].map(([key, tally]) => [key, { ...tally.stats }]));
-    return { ...c, day: this.day, errors: { ...c.errors }, faults: { ...c.faults }, okByStartId: new Map(c.okByStartId), byKey };
+    return {
+      ...c,
+      day: this.day,
+      errors: { ...c.errors },
+      faults: { ...c.faults },
+      okByStartId: new Map(c.okByStartId),
+      arrivals: [...c.arrivals],
+      byKey,
+    };
   }
 
   resetStats(): void {
     this.counts = freshCounts();
   }
 
-  readonly handle = async (request: Request): Promise<Response> => {
+  /** `address`: the client's address, for keys counted per address (server.ts passes the socket's). */
+  readonly handle = async (request: Request, address = "127.0.0.1"): Promise<Response> => {
     this.counts.requests++;
     const url = new URL(request.url);
     if (url.pathname !== ACCOUNT_INFO_PATH || (request.method !== "GET" && request.method !== "POST")) {
@@ -134,7 +173,7 @@ export class Simulator {
     if (fault === "http500") return this.fault(fault, new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain" } }));
 
     const params = request.method === "POST" ? await mergedFormParams(url, request) : url.searchParams;
-    const checked = this.admit(params);
+    const checked = this.admit(params, address);
     if ("message" in checked) return this.error(checked);
     if (this.poisoned(checked.ids[0])) return this.error(apiError(504, "SOURCE_NOT_AVAILABLE"));
     if (fault === "sourceNotAvailable") return this.fault(fault, jsonResponse(errorJson(apiError(504, "SOURCE_NOT_AVAILABLE"))));
@@ -151,15 +190,15 @@ export class Simulator {
   };
 
   /** Key, rate, then the parameters (wg-api.md §8.2). */
-  private admit(params: URLSearchParams): AccountInfoQuery | ApiError {
+  private admit(params: URLSearchParams, address: string): AccountInfoQuery | ApiError {
     const applicationId = params.get("application_id");
     if (!applicationId) return apiError(402, "APPLICATION_ID_NOT_SPECIFIED", "application_id");
     const now = performance.now();
     const tally = this.tallyOf(applicationId, now);
     tally.request(now);
-    const bucket = this.buckets.get(applicationId);
-    if (bucket === undefined) return apiError(407, "INVALID_APPLICATION_ID", "application_id", applicationId);
-    if (bucket !== null && !bucket.take(now)) {
+    const limit = this.limits.get(applicationId);
+    if (limit === undefined) return apiError(407, "INVALID_APPLICATION_ID", "application_id", applicationId);
+    if (limit !== null && !this.limiterFor(limit, address, now).take(this.arrival(now))) {
       this.counts.rateLimited++;
       tally.stats.rateLimited++;
       return apiError(407, "REQUEST_LIMIT_EXCEEDED", "application_id");
@@ -171,6 +210,19 @@ export class Simulator {
     let tally = this.counts.byKey.get(applicationId);
     if (!tally) this.counts.byKey.set(applicationId, (tally = new KeyTally(now)));
     return tally;
+  }
+
+  private limiterFor(limit: KeyLimit, address: string, now: number): Limiter {
+    const who = limit.countedPer === "key" ? "" : address;
+    let limiter = limit.limiters.get(who);
+    if (!limiter) limit.limiters.set(who, (limiter = createLimiter(limit.kind, limit.rps, now)));
+    return limiter;
+  }
+
+  /** A request reaching the rate check at `now`, recorded when asked to. */
+  private arrival(now: number): number {
+    if (this.recordArrivals && this.counts.arrivals.length < MAX_ARRIVALS) this.counts.arrivals.push(now);
+    return now;
   }
 
   private poisoned(firstId: number | undefined): boolean {
@@ -203,6 +255,9 @@ export class Simulator {
   }
 }
 
+/** A bench records at most this many arrivals (an hour at 250 requests/s). */
+const MAX_ARRIVALS = 1_000_000;
+
 function freshCounts() {
   return {
     requests: 0,
@@ -212,6 +267,7 @@ function freshCounts() {
     rateLimited: 0,
     faults: emptyFaultCounts(),
     okByStartId: new Map<number, number>(),
+    arrivals: [] as number[],
     byKey: new Map<string, KeyTally>(),
   };
 }
