@@ -9,8 +9,10 @@
  * 100-ID batches, IN_FLIGHT requests at once, rows gathered into chunks of
  * CHUNK_ROWS and written by the server's own `ingestChunk` (the same `unnest`
  * upsert, ledger rows and triggers) over CONNECTIONS connections; fetching
- * waits while both connections are busy. Reusing ingestChunk keeps the SQL
- * side identical, so the comparison measures only the pipeline around it.
+ * waits while both connections are busy. At the end it computes the day's
+ * statistics with the server's own computeDay, as the server does after a
+ * run. Reusing the server's SQL keeps the database side identical, so the
+ * comparison measures only the pipeline around it.
  *
  * This file is an entry point (spawned by bench/support/stack.ts):
  *   bun bench/support/lean-loop.ts '{"databaseUrl":…,"apiBase":…,"applicationId":…,"date":…,"ranges":{…}}'
@@ -22,6 +24,7 @@ import { emptyColumns, type IngestChunk } from "../../server/src/db/messages";
 import { migrateDatabase } from "../../server/src/db/migrate";
 import { ensurePartitions } from "../../server/src/db/queries/ensure-partitions";
 import { ingestChunk } from "../../server/src/db/queries/ingest-chunk";
+import { computeDay } from "../../server/src/stats/compute";
 
 const IN_FLIGHT = 16;
 const CHUNK_ROWS = 2_000; // the server's default chunkRows
@@ -89,5 +92,9 @@ async function fetcher(): Promise<void> {
 await Promise.all(Array.from({ length: IN_FLIGHT }, fetcher));
 if (chunk.batches.length > 0) await flush();
 await Promise.all(writes);
+// The day's statistics are part of a day's output (the /stats page): the
+// server computes them after every run, so the reference does too, with the
+// same query.
+const stats = await computeDay(sql, options.date);
 await sql.end();
-console.log(`lean loop: ${batches.length} batches, ${players} players written`);
+console.log(`lean loop: ${batches.length} batches, ${players} players written, day statistics in ${stats.seconds.toFixed(1)} s (${stats.rows.length} rows)`);
