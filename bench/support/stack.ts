@@ -192,7 +192,21 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
     spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", tokens[i]!, "--name", `bench-${i + 1}`]),
   );
   options.onClients?.(clients.map((c) => c.proc.pid));
+  // Clients that all exit early (a refused token, a crash) would leave the server waiting for ever.
+  let abandoned = false;
+  void Promise.all(clients.map((c) => c.exited)).then(() => {
+    const timer = setTimeout(() => {
+      abandoned = true;
+      server.proc.kill();
+    }, 60_000);
+    void server.exited.then(() => clearTimeout(timer));
+  });
   const code = await server.exited;
+  if (abandoned) {
+    clearInterval(poller);
+    rss.stop();
+    throw new Error(`every client exited and the server did not finish within 60 s; the clients said:\n${clients.map((c) => c.output().slice(-1500)).join("\n---\n")}`);
+  }
   const seconds = (performance.now() - started) / 1000;
   const processSeconds = (performance.now() - spawnedAt) / 1000;
   clearInterval(poller);

@@ -7,6 +7,7 @@ import type { CheckState } from "@wotc/schema/db/run-batches";
 import { emptyColumns, type Platform, type PlayerColumns, type PlayerRow } from "@wotc/schema/player";
 import { rowAt } from "@wotc/schema/player-code";
 import type { DbErrorClass } from "./db-errors";
+import type { PackedColumns } from "./column-transfer";
 
 /** Player rows in columns, one array per field of schema/player.ts' PLAYER_FIELDS plus the platform. */
 export type { PlayerColumns } from "@wotc/schema/player";
@@ -73,8 +74,11 @@ export interface WriteOutcome {
 
 export type ToHelper =
   | { type: "connect"; url: string }
-  | { type: "write"; chunkId: number; job: WriteJob }
+  /** The job with its players packed for the crossing (column-transfer.ts). */
+  | { type: "write"; chunkId: number; job: PackedWriteJob }
   | { type: "stop" };
+
+export type PackedWriteJob = Omit<IngestChunk, "players"> & Partial<Omit<RepairChunk, "players">> & { players: PackedColumns };
 
 export type FromHelper =
   | { type: "ready" }

@@ -5,6 +5,7 @@
  */
 import type { DbErrorClass } from "./db-errors";
 import type { FromHelper, ToHelper, WriteJob, WriteOutcome } from "./messages";
+import { packColumns, transferablesOf } from "./column-transfer";
 
 export interface PoolEvents {
   /** The job is done: written, except the batches listed as suspects or rejected. */
@@ -168,7 +169,8 @@ export class HelperPool {
       const next = this.waiting.shift();
       if (!next) return;
       helper.busyWith = next.chunkId;
-      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: next.job } satisfies ToHelper);
+      const players = packColumns(next.job.players);
+      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: { ...next.job, players } } satisfies ToHelper, transferablesOf(players));
     }
   }
 }

@@ -16,6 +16,7 @@ import { ingestChunk } from "./queries/ingest-chunk";
 import { repairBatches } from "./queries/repair-batches";
 import { ensurePartitions } from "./queries/ensure-partitions";
 import { classifyDbError, describeDbError } from "./db-errors";
+import { unpackColumns } from "./column-transfer";
 
 declare const self: Worker;
 
@@ -130,7 +131,7 @@ function serveHelper(port: Worker): void {
         send({ type: "ready" });
         break;
       case "write":
-        work = work.then(() => run(message.chunkId, message.job));
+        work = work.then(() => run(message.chunkId, { ...message.job, players: unpackColumns(message.job.players) } as WriteJob));
         break;
       case "stop":
         stopping = true;
