@@ -82,7 +82,7 @@ export async function main(args: string[]): Promise<void> {
       `server + clients: ${perMillion(ours).toFixed(2)} CPU s per million IDs = ${(ours / lean.cpu).toFixed(2)}x the lean process's (target <= 2)`,
     );
     console.log(
-      `note: server, clients and lean loop all run with mimalloc's purging off (client/src/allocator.ts)` +
+      `note: the clients restart themselves with mimalloc's purging off (client/src/allocator.ts); the server and the lean loop run as started` +
         (process.env.MIMALLOC_PURGE_DELAY ? ` (here MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY} for all)` : "") +
         `; the lean loop computes the day's statistics at its end, as the server does`,
     );

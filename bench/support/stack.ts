@@ -12,7 +12,6 @@ import { openClient } from "../../server/src/db/client";
 import { spawnProc, type Proc } from "../../tests/support/processes";
 import { databaseUrl } from "../../tests/support/db";
 import { exitedCpuSeconds, ThreadSampler } from "./cpu";
-import { PURGE_DELAY_ENV } from "../../client/src/allocator";
 import type { SimulatorStats, StartOptions } from "../../tests/support/wg-sim/server";
 
 /**
@@ -251,10 +250,8 @@ export interface LeanRunResult {
 /** The lean reference loop (bench/support/lean-loop.ts) as one process, over the same work as runCrawl. */
 export async function runLean(options: LeanRunOptions): Promise<LeanRunResult> {
   const started = performance.now();
-  // The server and the clients restart themselves with mimalloc's purging off
-  // (client/src/allocator.ts); the reference gets the same allocator, so the
-  // ratio compares pipelines, not allocator settings.
-  const lean = spawnProc([...bun("lean"), "bench/support/lean-loop.ts", JSON.stringify(options)], { [PURGE_DELAY_ENV]: process.env[PURGE_DELAY_ENV] ?? "-1" });
+  // As started, like the server (client/src/allocator.ts says why only the clients tune mimalloc).
+  const lean = spawnProc([...bun("lean"), "bench/support/lean-loop.ts", JSON.stringify(options)]);
   const rss = new RssSampler(lean.proc.pid, 500).start();
   const code = await lean.exited;
   const seconds = (performance.now() - started) / 1000;

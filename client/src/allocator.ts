@@ -3,10 +3,12 @@
  * to the OS each time the event loop goes idle, and at 20 requests/s the loop
  * goes idle dozens of times a second. Measured (bench client-rate, one client
  * at 20 requests/s): 5.1% of one core with it, 2.7% without, for about 5 MB
- * more RSS; in bench e2e the clients' CPU per million IDs halves too. The
- * server's loop idles between WebSocket messages the same way: in bench e2e
- * (1,000,000 IDs) its CPU per million IDs went from 7.1 s to 4.1 s, for about
- * 40 MB more peak RSS; server/src/main.ts restarts a tracker run with it too.
+ * more RSS; in bench e2e the clients' CPU per million IDs halves too.
+ *
+ * The server does not: its CPU per million IDs in bench e2e fell from 7.1 s
+ * to 4.1 s with purging off, but in bench full-day its peak RSS rose from
+ * about 240 MB to 351 MB and kept growing (+23% from 10% to 100% of the run),
+ * past the 300 MB an operator's box is promised.
  *
  * mimalloc reads its options from the environment only as the process starts,
  * so the client starts itself once more (process.execve: the same process,

@@ -13,7 +13,6 @@ import { openDatabase } from "./tracker/open-database";
 import { startTracker } from "./tracker";
 import { sendControl } from "./ctl/send-control";
 import { runToolCommand } from "./commands/run";
-import { restartWithTunedAllocator } from "../../client/src/allocator";
 
 async function main(argv: string[]): Promise<number> {
   let command: ServerCommand;
@@ -39,11 +38,6 @@ async function main(argv: string[]): Promise<number> {
     (reply.ok ? console.log : console.error)(reply.message);
     return reply.ok ? 0 : 1;
   }
-
-  // The tracker's event loop goes idle between messages thousands of times a
-  // second: the same allocator purging the client avoids (client/src/allocator.ts)
-  // was 40% of the server's CPU in bench e2e. Restarts this process once.
-  if (command.kind === "run") restartWithTunedAllocator();
 
   const { log } = createLogSink(command.kind === "run" ? (command.logFormat ?? "text") : "text");
   if (command.configPath === DEFAULT_CONFIG_PATH && !(await Bun.file(DEFAULT_CONFIG_PATH).exists())) {
