@@ -23,7 +23,7 @@ export const USAGE = `usage:
   bun run server token add NAME [--trusted] | list | revoke NAME  manage client tokens
   bun run server token suspend NAME [--reason TEXT] | reinstate NAME [--trusted] | trust NAME
                                                                  (--trusted: the operator's own machine, never checked)
-  bun run server ctl pause | resume | drain | run-now | suspend NAME | reinstate NAME [--url URL]
+  bun run server ctl pause | resume | drain | run-now | suspend NAME | reinstate NAME | recrawl NAME [--url URL]
                                                                  control the running tracker (admin token)
 ${TOOL_USAGE}`;
 

@@ -150,8 +150,12 @@ describe("suspending a token", () => {
     await page.locator('button[data-action="suspend"][data-name="ivan"]').click();
     await until(() => t.tracker.status().volunteers!.find((v) => v.name === "ivan-pc")?.connected, (c) => c === false, 10_000, "ivan to be disconnected");
     await until(async () => (await rows.locator("tr", { hasText: "ivan-pc" }).textContent()) ?? "", (text) => /left/.test(text), 10_000, "ivan's row to say it left");
-    expect(await rows.locator('button[data-name="ivan"]').count()).toBe(0);
+    expect(await rows.locator('button[data-action="suspend"][data-name="ivan"]').count()).toBe(0);
     expect(t.lines.some((l) => /control: token ivan suspended \(by 127\.0\.0\.1 \(loopback\)\)/.test(l))).toBe(true);
+    // A suspended token's row offers to crawl its batches again (those nobody confirmed; here heidi checked them all).
+    await rows.locator('button[data-action="recrawl"][data-name="ivan"]').click();
+    await page.getByText(/batch(es)? answered by ivan today (is|are) crawled again by other clients/).waitFor({ timeout: 10_000 });
+    expect(t.lines.some((l) => /control: re-crawl of token ivan's batches \(by 127\.0\.0\.1 \(loopback\)\)/.test(l))).toBe(true);
     // It cannot come back while suspended: the client is told why and gives up.
     expect((await bad.exit).code).toBe(1);
     expect(bad.lines.join("\n")).toContain("token ivan is suspended");

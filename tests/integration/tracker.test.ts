@@ -8,6 +8,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { DAY1, DAY2 } from "../e2e/crawl-support";
 import { startTestClient, startTestTracker, until, type TestTracker } from "../support/trackers";
 import { parsePrometheusText, sampleValue } from "../support/prom-text";
+import { expectedDatabase } from "../support/wg-sim/oracle";
+import { firstDifferences, readSnapshot } from "../support/db-snapshot";
+import { SMALL_RANGES } from "../e2e/crawl-support";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -96,6 +99,39 @@ describe("controls", () => {
     expect(n).toBeLessThan(400);
     await client.stop();
   }, 90_000);
+});
+
+describe("re-crawl a token's batches", () => {
+  test("after the operator suspends a token, recrawl has what it answered today crawled again by the other client, and the day still equals the oracle", async () => {
+    const t = await tracked({ seed: 46, day: DAY1, keyRps: 40 });
+    // The operator's own machines: never checked, so nothing another token confirmed spares a batch from the re-crawl.
+    const erin = startTestClient(t.url, await t.tracker.tokens.add("erin", { trusted: true }), "erin-pc");
+    const frank = startTestClient(t.url, await t.tracker.tokens.add("frank", { trusted: true }), "frank-pc");
+    cleanups.push(async () => void (await Promise.all([erin.stop(), frank.stop()])));
+    const answeredBy = async (name: string) => (await t.db.sql<{ n: number }[]>`select count(*)::int as n from run_batches where answered_by = ${name}`)[0]!.n;
+    await until(() => answeredBy("erin"), (n) => n >= 30, 30_000, "30 batches committed from erin");
+
+    expect(await t.tracker.control("recrawl", "erin", "test")).toEqual({ ok: false, message: "suspend erin first: while its clients may connect they could be given the same batches again" });
+    expect(await t.tracker.control("recrawl", "nobody", "test")).toEqual({ ok: false, message: "no token named nobody" });
+    expect((await t.tracker.control("suspend", "erin", "test")).ok).toBe(true);
+    expect(t.tracker.status().volunteers!.find((v) => v.name === "erin-pc")?.trust).toBe("suspended");
+    const reply = await t.tracker.control("recrawl", "erin", "admin token (from 192.0.2.9)");
+    expect(reply.ok).toBe(true);
+    const again = Number(reply.message.match(/^(\d+) batch/)?.[1]);
+    expect(again).toBeGreaterThanOrEqual(30);
+    expect(t.lines.some((l) => l.includes(`control: re-crawl of token erin's batches (by admin token (from 192.0.2.9)); ${again} batches of ${DAY1} crawled again`))).toBe(true);
+
+    const result = await t.tracker.finished; // frank finishes the day and answers erin's batches again
+    expect(result).toMatchObject({ code: 0, outcome: "complete" });
+    expect(await answeredBy("erin")).toBe(0);
+    expect(await answeredBy("frank")).toBe(400);
+    const expected = expectedDatabase(t.world, SMALL_RANGES, [DAY1]);
+    const actual = await readSnapshot(t.db.sql);
+    expect(firstDifferences(actual.players, expected.players)).toEqual([]);
+    expect(firstDifferences(actual.totalBattles, expected.totalBattles)).toEqual([]);
+    expect(firstDifferences(actual.diffBattles, expected.diffBattles)).toEqual([]);
+    expect(await t.tracker.control("recrawl", "erin", "test")).toMatchObject({ ok: false, message: expect.stringContaining("no run is going") });
+  }, 120_000);
 });
 
 describe("/metrics", () => {

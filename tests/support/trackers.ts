@@ -14,9 +14,12 @@ import type { Logger } from "../../client/src/log";
 import { startSimulator, type RunningSimulator } from "./wg-sim/server";
 import { createTestDatabase, type TestDatabase } from "./db";
 import { smallWorld, SMALL_RANGES, KEY } from "../e2e/crawl-support";
+import type { World } from "./wg-sim/world";
 
 export interface TestTracker {
   tracker: Tracker;
+  /** The simulator's world, for the oracle. */
+  world: World;
   url: string;
   sim: RunningSimulator;
   db: TestDatabase;
@@ -61,6 +64,7 @@ export async function startTestTracker(options: TestTrackerOptions): Promise<Tes
   });
   return {
     tracker,
+    world,
     url: tracker.url,
     sim,
     db,

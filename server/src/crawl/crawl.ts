@@ -25,6 +25,7 @@ import { answerHash, sortRows, type Answer } from "../verify/answer";
 import type { KnownAccounts } from "../verify/known-accounts";
 import { PaceMeter } from "../verify/pace";
 import type { TrustBook } from "../verify/trust-book";
+import type { TrustLevel } from "@wotc/schema/db/client-tokens";
 import { Verifier, trustRank, type CaseReason, type Peer } from "../verify/verifier";
 import type { Verdict } from "../verify/verdict";
 import { BatchFailures } from "./batch-failures";
@@ -125,6 +126,8 @@ export class Crawl implements WorkHandler {
    * dropped without a strike. Key "session:batch", value: until when.
    */
   private readonly withdrawn = new Map<string, number>();
+  /** Tokens whose batches the operator had crawled again today: their answers still being written are crawled again too. */
+  private readonly distrusted = new Set<string>();
   private sink: ChunkSink | undefined;
   private readonly completion = Promise.withResolvers<void>();
   private readonly now: () => number;
@@ -548,6 +551,34 @@ export class Crawl implements WorkHandler {
     this.fillAll();
   }
 
+  /**
+   * The operator's re-crawl of a (suspended) token: its batches committed
+   * today that no other token confirmed are crawled again and repaired, and
+   * so are any of its answers still being written. Returns how many.
+   */
+  recrawlToken(token: string): number {
+    this.distrusted.add(token);
+    let again = 0;
+    for (const id of this.deps.provenance.unconfirmedOf(token)) {
+      if (this.book.state(id) !== "committed") continue;
+      this.recrawl(id);
+      again++;
+    }
+    this.fillAll();
+    return again;
+  }
+
+  /** The operator suspended the token (it was not caught here): the crawl holds it suspended too, as shown and as a client of it that slips in is refused. */
+  operatorSuspended(token: string, reason: string): void {
+    this.trust.suspend(token, reason);
+  }
+
+  /** The operator reinstated the token: it may work again, starting over at `level`, and what it writes from now on stands. */
+  reinstated(token: string, level: TrustLevel): void {
+    this.trust.reinstate(token, level);
+    this.distrusted.delete(token);
+  }
+
   private recrawl(id: number): void {
     this.deps.provenance.checked(id);
     this.repairs.add(id);
@@ -650,7 +681,7 @@ export class Crawl implements WorkHandler {
         else this.trust.outvoted(meta.judge.token, false);
       }
       // Written while its answerer was being found out: crawl it again too.
-      if (this.trust.isSuspended(meta.answer.token) && meta.state !== "agreed") this.recrawl(batchId);
+      if ((this.trust.isSuspended(meta.answer.token) || this.distrusted.has(meta.answer.token)) && meta.state !== "agreed") this.recrawl(batchId);
     });
     this.idsPerSecond.record(committedIds);
     this.counters.rowsWritten += outcome.rows;

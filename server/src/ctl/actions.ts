@@ -3,11 +3,11 @@
  * `POST /api/admin/control/:action` route and `bun run server ctl ACTION`
  * all take these.
  */
-export const CONTROL_ACTIONS = ["pause", "resume", "drain", "run-now", "suspend", "reinstate"] as const;
+export const CONTROL_ACTIONS = ["pause", "resume", "drain", "run-now", "suspend", "reinstate", "recrawl"] as const;
 export type ControlAction = (typeof CONTROL_ACTIONS)[number];
 
 /** Actions that name a token. */
-export const NAMED_ACTIONS: ReadonlySet<ControlAction> = new Set(["suspend", "reinstate"]);
+export const NAMED_ACTIONS: ReadonlySet<ControlAction> = new Set(["suspend", "reinstate", "recrawl"]);
 
 export function isControlAction(text: string): text is ControlAction {
   return (CONTROL_ACTIONS as readonly string[]).includes(text);

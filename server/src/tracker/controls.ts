@@ -1,8 +1,8 @@
 /**
  * The operator's controls on a running tracker, whoever asks (the dashboard,
  * `bun run server ctl`, a test): pause and resume leasing, drain, run now
- * (scheduled mode), suspend and reinstate a token. Each answers a sentence
- * and logs who did it.
+ * (scheduled mode), suspend and reinstate a token, and crawl again what a
+ * suspended token answered today. Each answers a sentence and logs who did it.
  */
 import type { Crawl } from "../crawl/crawl";
 import type { ClientHub } from "../ws/hub";
@@ -42,8 +42,9 @@ export class TrackerControls {
         return this.runNow(who);
       case "suspend":
       case "reinstate":
+      case "recrawl":
         if (!name) return { ok: false, message: `${action} needs a token name` };
-        return action === "suspend" ? this.suspend(name, who) : this.reinstate(name, who);
+        return action === "suspend" ? this.suspend(name, who) : action === "reinstate" ? this.reinstate(name, who) : this.recrawl(name, who);
     }
   }
 
@@ -60,7 +61,9 @@ export class TrackerControls {
   }
 
   private async suspend(name: string, who: string): Promise<ControlReply> {
-    if (!(await this.deps.tokens.suspend(name, `suspended by the operator (${who})`))) return { ok: false, message: `no active, unsuspended token named ${name}` };
+    const reason = `suspended by the operator (${who})`;
+    if (!(await this.deps.tokens.suspend(name, reason))) return { ok: false, message: `no active, unsuspended token named ${name}` };
+    this.deps.crawl()?.operatorSuspended(name, reason);
     // Its sockets close now and their leases return to the queue; it cannot register again while suspended.
     const hashes = new Set([...this.deps.hub.all()].filter((s) => s.tokenName === name).map((s) => s.tokenHash));
     let dropped = 0;
@@ -69,8 +72,27 @@ export class TrackerControls {
     return { ok: true, message: `${name} suspended; ${dropped} client${dropped === 1 ? "" : "s"} disconnected` };
   }
 
+  /**
+   * The operator no longer believes what a token sent today (a broken or
+   * dishonest machine found some other way): its batches that no other token
+   * confirmed are crawled again by other clients and repaired, as after a
+   * client caught lying. Only for a suspended token: while its clients may
+   * connect, they could be given the same batches again.
+   */
+  private async recrawl(name: string, who: string): Promise<ControlReply> {
+    const crawl = this.deps.crawl();
+    if (!crawl || this.deps.phase() !== "crawling") return { ok: false, message: `no run is going: re-crawling works during the run of the day the batches were answered` };
+    const token = await this.deps.tokens.get(name);
+    if (!token) return { ok: false, message: `no token named ${name}` };
+    if (!token.suspendedAt) return { ok: false, message: `suspend ${name} first: while its clients may connect they could be given the same batches again` };
+    const again = crawl.recrawlToken(name);
+    this.deps.log(`control: re-crawl of token ${name}'s batches (by ${who}); ${again} batch${again === 1 ? "" : "es"} of ${crawl.date} crawled again`);
+    return { ok: true, message: `${again} batch${again === 1 ? "" : "es"} answered by ${name} today ${again === 1 ? "is" : "are"} crawled again by other clients (those no other token confirmed)` };
+  }
+
   private async reinstate(name: string, who: string): Promise<ControlReply> {
     if (!(await this.deps.tokens.reinstate(name))) return { ok: false, message: `no suspended token named ${name}` };
+    this.deps.crawl()?.reinstated(name, "new");
     this.deps.log(`control: token ${name} reinstated (by ${who}); its answers are checked again until it earns trust`);
     return { ok: true, message: `${name} reinstated; its client may connect again` };
   }

@@ -70,7 +70,7 @@ function render(s: DashboardSnapshot): void {
   renderRun(runBody, s);
   controls.update(s);
   chart.update(s.chart, s.run?.batches.total ?? 1);
-  renderVolunteers(byId("volunteers"), s, (name) => void act("suspend", name));
+  renderVolunteers(byId("volunteers"), s, (action, name) => void act(action, name));
   renderEvents(byId("events"), s);
   renderLeaderboard(byId("leaderboard"), s);
   renderHistory(byId("history"), s);

@@ -7,7 +7,10 @@ import type { VolunteerRow } from "../../tracker/volunteer-tally";
 import { h, fill, table } from "./dom";
 import { ago, count } from "./format";
 
-export function renderVolunteers(element: HTMLElement, s: DashboardSnapshot, suspend: (name: string) => void): void {
+/** A token control pressed in the table: suspend a connected volunteer's token, or crawl again what a suspended one answered today. */
+export type TokenAction = (action: "suspend" | "recrawl", token: string) => void;
+
+export function renderVolunteers(element: HTMLElement, s: DashboardSnapshot, act: TokenAction): void {
   const heading = h("h2", {}, "Volunteers today ", h("span", { class: "muted" }, `${count(s.clients.connected)} connected, ${count(s.clients.idsPerSecond)} IDs/s reported`));
   if (!s.volunteers) {
     fill(element, heading, h("p", { class: "muted", "data-testid": "volunteers-hidden" }, "Names and addresses are shown to the operator only (admin token or the tracker's own machine)."));
@@ -29,7 +32,7 @@ export function renderVolunteers(element: HTMLElement, s: DashboardSnapshot, sus
     h("span", { class: v.errors > 0 ? "bad" : "" }, count(v.errors)),
     v.trust ?? h("span", { class: "muted" }, "–"),
     h("span", { class: "muted" }, v.address),
-    s.controls.suspend && v.connected ? suspendButton(v.token, suspend) : "",
+    !s.controls.suspend ? "" : v.connected && v.trust !== "suspended" ? suspendButton(v.token, act) : v.trust === "suspended" ? recrawlButton(v.token, act) : "",
   ]);
   fill(
     element,
@@ -50,8 +53,18 @@ function rate(v: VolunteerRow): string {
   return `${v.rps.toFixed(1)} req/s${v.rateShare !== null ? ` (${(100 * v.rateShare).toFixed(0)}% of key)` : ""}`;
 }
 
-function suspendButton(token: string, suspend: (name: string) => void): HTMLButtonElement {
+function suspendButton(token: string, act: TokenAction): HTMLButtonElement {
   const button = h("button", { type: "button", class: "small", "data-action": "suspend", "data-name": token, title: `Suspend token ${token}: its clients are disconnected and its batches leased again` }, "Suspend");
-  button.addEventListener("click", () => suspend(token));
+  button.addEventListener("click", () => act("suspend", token));
+  return button;
+}
+
+function recrawlButton(token: string, act: TokenAction): HTMLButtonElement {
+  const button = h(
+    "button",
+    { type: "button", class: "small", "data-action": "recrawl", "data-name": token, title: `Crawl again, by other clients, today's batches token ${token} answered that no other token confirmed` },
+    "Re-crawl its batches",
+  );
+  button.addEventListener("click", () => act("recrawl", token));
   return button;
 }
