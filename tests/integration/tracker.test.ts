@@ -134,6 +134,26 @@ describe("re-crawl a token's batches", () => {
   }, 120_000);
 });
 
+describe("suspend and reinstate from the console during a run", () => {
+  test("a suspended token shows as suspended at once; reinstated, its client gets work again in the same run", async () => {
+    const t = await tracked({ seed: 47, day: DAY1, keyRps: 20 });
+    const token = await t.tracker.tokens.add("gina", { trusted: true });
+    const first = startTestClient(t.url, token, "gina-pc");
+    await until(() => t.tracker.status().run?.batches.done ?? 0, (done) => done >= 10, 30_000, "10 batches done");
+    expect((await t.tracker.control("suspend", "gina", "test")).ok).toBe(true);
+    expect(t.tracker.status().volunteers!.find((v) => v.name === "gina-pc")?.trust).toBe("suspended");
+    expect((await first.exit).code).toBe(1);
+    const doneWhileSuspended = t.tracker.status().run!.batches.done;
+
+    expect((await t.tracker.control("reinstate", "gina", "test")).ok).toBe(true);
+    const again = startTestClient(t.url, token, "gina-pc-2");
+    cleanups.push(async () => void (await again.stop()));
+    await until(() => t.tracker.status().run!.batches.done, (done) => done > doneWhileSuspended + 10, 30_000, "batches done again after the reinstatement");
+    expect(t.tracker.status().volunteers!.find((v) => v.name === "gina-pc-2")?.batches ?? 0).toBeGreaterThan(0);
+    expect((await t.tracker.finished).code).toBe(0);
+  }, 120_000);
+});
+
 describe("/metrics", () => {
   test("parses by the Prometheus text rules, counters end in _total, and its numbers match /api/status", async () => {
     const t = await tracked({ seed: 45, day: DAY1, tracker: { version: "1.2.3-test" } });
