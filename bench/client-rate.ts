@@ -14,6 +14,11 @@
  *    the share used together, the 407 share, and how evenly their requests
  *    arrive (the server gives each a phase).
  *
+ * 4. the floor: a bare Bun fetch-and-parse loop at the same rate against the
+ *    same simulator (bench/support/fetch-floor.ts), as started and with the
+ *    client's allocator setting, for `--window` seconds each: what any Bun
+ *    process pays per request here, beside what our client pays.
+ *
  * Each is measured over a steady window after a warm-up. Targets: rate share
  * >= 0.99 for one client, >= 0.97 for three; 407 share < 0.005; a client under
  * 2% of one core and 80 MB RSS.
@@ -21,6 +26,8 @@
 import { CpuWindow, ThreadWindow } from "./support/cpu";
 import { rssMb, runCrawl, startBenchDatabase, startSimulatorThread, type BenchDatabase } from "./support/stack";
 import type { LimiterKind } from "../tests/support/wg-sim/rate-limit";
+import { spawnProc } from "../tests/support/processes";
+import { PURGE_DELAY_ENV } from "../client/src/allocator";
 
 const DAY = "2026-11-27";
 const WARMUP_SECONDS = 5;
@@ -80,6 +87,12 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     await database.stop();
   }
+  const floors: { how: string; cpuShare: number }[] = [];
+  for (const [how, env] of [["as started", {}], ["with MIMALLOC_PURGE_DELAY=-1 (as the client runs)", { [PURGE_DELAY_ENV]: "-1" }]] as const) {
+    const cpuShare = await measureFloor(rps, shortSeconds, env);
+    floors.push({ how, cpuShare });
+    console.log(`bare fetch loop at ${rps} requests/s, ${how}: ${(100 * cpuShare).toFixed(2)}% of one core over ${shortSeconds} s`);
+  }
   for (const { scenario, measured } of results) {
     const limitedShare = measured.requests ? measured.limited / measured.requests : 0;
     console.log(
@@ -91,10 +104,31 @@ export async function main(args: string[]): Promise<void> {
   const seconds0 = results[0]!.measured.seconds;
   const byThread = volunteer.threads.filter(([, s]) => s > 0).map(([name, s]) => `${name} ${((100 * s) / seconds0).toFixed(2)}%`);
   console.log(`client CPU by thread (share of one core): ${byThread.join(", ")}`);
+  const floor = Math.min(...floors.map((f) => f.cpuShare));
   console.log(
     `client at ${rps} requests/s: ${(100 * volunteer.cpuShare).toFixed(2)}% of one core (target < 2%), ` +
-      `RSS peak ${volunteer.rssPeakMb.toFixed(0)} MB (target < 80 MB)`,
+      `RSS peak ${volunteer.rssPeakMb.toFixed(0)} MB (target < 80 MB); client/bare fetch loop = ${(volunteer.cpuShare / floor).toFixed(2)}`,
   );
+}
+
+/** CPU share of one core of the bare fetch loop at `rps`, over `seconds` after the warm-up. */
+async function measureFloor(rps: number, seconds: number, env: Record<string, string>): Promise<number> {
+  const sim = await startSimulatorThread({ seed: 1, day: DAY, keys: ["rate-key"], rps: rps * 2, limiter: "token-bucket" });
+  try {
+    const options = { apiBase: sim.url, applicationId: "rate-key", rps, seconds: WARMUP_SECONDS + seconds + 2 };
+    const floor = spawnProc(["bun", "bench/support/fetch-floor.ts", JSON.stringify(options)], env);
+    await Bun.sleep(WARMUP_SECONDS * 1000);
+    const window = new CpuWindow(floor.proc.pid);
+    const from = performance.now();
+    await Bun.sleep(seconds * 1000);
+    const cpu = window.stop();
+    const elapsed = (performance.now() - from) / 1000;
+    const code = await floor.exited;
+    if (code !== 0) throw new Error(`the bare fetch loop exited ${code}:\n${floor.output().slice(-2000)}`);
+    return cpu / elapsed;
+  } finally {
+    await sim.stop();
+  }
 }
 
 async function measure(database: BenchDatabase, name: string, scenario: Scenario, rps: number): Promise<Measured> {
