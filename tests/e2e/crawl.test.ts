@@ -28,6 +28,8 @@ describe("two clients crawl two days", () => {
     expect(await server.exited).toBe(0);
     for (const client of clients) expect(await client.exited).toBe(0);
     const expected = await expectOracleEqual(setup, [DAY1]);
+    // every result went as a binary frame (schema/wire/result-frame.ts)
+    for (const client of clients) expect(client.output()).toContain("the server reads results as binary frames (frame-1)");
     const output = server.output();
     expect(output).toContain(`run ${DAY1} complete`);
     const xbox = expected.summaries.find((s) => s.date === DAY1 && s.console === "xbox")!;

@@ -9,7 +9,8 @@
  * Every numeric field fits a float64 exactly (schema/player.ts bounds them to
  * 2^53), and lengths rather than a separator keep any string intact.
  */
-import { PLAYER_FIELDS, type PlayerColumns } from "@wotc/schema/player";
+import { PLAYER_FIELDS, type Platform, type PlayerColumns } from "@wotc/schema/player";
+import type { ResultColumns } from "@wotc/schema/wire/result-frame";
 
 type Column = keyof PlayerColumns;
 
@@ -40,6 +41,61 @@ export function packColumns(columns: PlayerColumns): PackedColumns {
     return { joined: values.join(""), lengths };
   });
   return { rows, numbers, texts };
+}
+
+/**
+ * Results in columns (each batch's, as checked) packed into one chunk: each
+ * numeric column copied with one `set` per batch, the nicknames joined as
+ * they came. The platform of each row comes from its nickname, else the
+ * crawled batch's (consoleOf).
+ */
+export function packResults(parts: readonly { result: ResultColumns; platform: Platform }[]): PackedColumns {
+  let rows = 0;
+  for (const { result } of parts) rows += result.rows;
+  const numbers = new Float64Array(rows * NUMBER_COLUMNS.length);
+  const nicknameLengths = new Uint32Array(rows);
+  const consoleLengths = new Uint32Array(rows);
+  const nicknames = new Array<string>(parts.length);
+  const consoles = new Array<string>(rows);
+  let at = 0;
+  parts.forEach(({ result, platform }, p) => {
+    const n = result.rows;
+    for (let c = 0; c < NUMBER_COLUMNS.length; c++) numbers.set(result.numbers.subarray(c * n, (c + 1) * n), c * rows + at);
+    nicknameLengths.set(result.nicknameLengths, at);
+    nicknames[p] = result.nicknames;
+    let end = 0;
+    for (let r = 0; r < n; r++) {
+      const length = result.nicknameLengths[r]!;
+      end += length;
+      const platformOf = consoleAt(result.nicknames, end, length, platform);
+      consoles[at + r] = platformOf;
+      consoleLengths[at + r] = platformOf.length;
+    }
+    at += n;
+  });
+  return {
+    rows,
+    numbers,
+    texts: TEXT_COLUMNS.map((name) =>
+      name === "console" ? { joined: consoles.join(""), lengths: consoleLengths } : { joined: nicknames.join(""), lengths: nicknameLengths },
+    ),
+  };
+}
+
+/**
+ * consoleOf for the nickname of `length` characters that ends at `end` in the
+ * joined nicknames, read from its last two characters instead of a slice
+ * (tests/unit/column-transfer.test.ts holds it to consoleOf).
+ */
+function consoleAt(joined: string, end: number, length: number, crawled: Platform): Platform {
+  if (length < 2 || joined.charCodeAt(end - 2) !== 45 /* - */) return crawled;
+  const last = joined.charCodeAt(end - 1);
+  return last === 120 /* x */ ? "xbox" : last === 112 /* p */ ? "ps" : crawled;
+}
+
+/** Columns that are packed already (a chunk built from results), as against PlayerColumns. */
+export function isPacked(players: PlayerColumns | PackedColumns): players is PackedColumns {
+  return (players as PackedColumns).numbers instanceof Float64Array;
 }
 
 /** The buffers postMessage can move instead of copying. */
