@@ -1,10 +1,11 @@
 /**
- * The client starts itself once more with mimalloc's purging off (see
- * client/src/allocator.ts): the same process, the same arguments, once.
+ * The client and the server start themselves once more with mimalloc's
+ * purging off (see schema/allocator.ts): the same process, the same
+ * arguments, once.
  */
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { PURGE_DELAY_ENV, tunedRestart, type ExecDeps } from "../../client/src/allocator";
+import { PURGE_DELAY_ENV, tunedRestart, type ExecDeps } from "@wotc/schema/allocator";
 
 const deps = (overrides: Partial<ExecDeps> = {}): ExecDeps => ({
   env: { PATH: "/usr/bin" },
