@@ -20,9 +20,9 @@
  * mimalloc reads its options from the environment only as the process starts,
  * so the process starts itself once more (process.execve: the same process,
  * pid and arguments) with MIMALLOC_PURGE_DELAY=-1. It does not when the user
- * set the variable, on Windows (no execve), or when an updating predecessor
- * started it (its IPC channel would not survive the exec; the next start then
- * tunes it).
+ * set the variable, on Windows (no execve), under Bun's profiler or inspector
+ * (the exec kills it), or when an updating predecessor started it (its IPC
+ * channel would not survive the exec; the next start then tunes it).
  */
 export const PURGE_DELAY_ENV = "MIMALLOC_PURGE_DELAY";
 
@@ -39,10 +39,14 @@ export interface ExecDeps {
   execve?: (file: string, args: string[], env: Record<string, string | undefined>) => void;
 }
 
+const UNDER_A_TOOL = /^--(cpu-prof|heap-prof|inspect)/;
+
 /** The command that runs this program again, or undefined when it should not (see above). */
 export function tunedRestart(deps: ExecDeps): { file: string; args: string[]; env: Record<string, string | undefined> } | undefined {
   if (deps.env[PURGE_DELAY_ENV] !== undefined || deps.platform === "win32" || !deps.execve) return undefined;
   if (deps.ipc || deps.env.NODE_CHANNEL_FD !== undefined) return undefined;
+  // Bun started under its profiler or inspector dies in the exec (measured: exit by signal, no profile written)
+  if (deps.execArgv.some((flag) => UNDER_A_TOOL.test(flag))) return undefined;
   const compiled = deps.main.startsWith("/$bunfs/") || deps.main.includes("~BUN");
   // a compiled client is its own runtime: argv[1] names the embedded entry point, not a file to run
   const program = compiled ? [] : [...deps.execArgv, deps.argv[1]!];

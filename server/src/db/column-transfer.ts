@@ -45,7 +45,7 @@ export function packColumns(columns: PlayerColumns): PackedColumns {
 
 /**
  * Results in columns (each batch's, as checked) packed into one chunk: each
- * numeric column copied with one `set` per batch, the nicknames joined as
+ * numeric column copied into place, the nicknames joined as
  * they came. The platform of each row comes from its nickname, else the
  * crawled batch's (consoleOf).
  */
@@ -58,21 +58,28 @@ export function packResults(parts: readonly { result: ResultColumns; platform: P
   const nicknames = new Array<string>(parts.length);
   const consoles = new Array<string>(rows);
   let at = 0;
-  parts.forEach(({ result, platform }, p) => {
+  for (let p = 0; p < parts.length; p++) {
+    const { result, platform } = parts[p]!;
     const n = result.rows;
-    for (let c = 0; c < NUMBER_COLUMNS.length; c++) numbers.set(result.numbers.subarray(c * n, (c + 1) * n), c * rows + at);
-    nicknameLengths.set(result.nicknameLengths, at);
+    const from = result.numbers;
+    // plain loops: a subarray + set per column and batch cost more than the ~60 values it copies
+    for (let c = 0; c < NUMBER_COLUMNS.length; c++) {
+      const to = c * rows + at;
+      const source = c * n;
+      for (let r = 0; r < n; r++) numbers[to + r] = from[source + r]!;
+    }
     nicknames[p] = result.nicknames;
     let end = 0;
     for (let r = 0; r < n; r++) {
       const length = result.nicknameLengths[r]!;
+      nicknameLengths[at + r] = length;
       end += length;
       const platformOf = consoleAt(result.nicknames, end, length, platform);
       consoles[at + r] = platformOf;
       consoleLengths[at + r] = platformOf.length;
     }
     at += n;
-  });
+  }
   return {
     rows,
     numbers,
@@ -96,6 +103,11 @@ function consoleAt(joined: string, end: number, length: number, crawled: Platfor
 /** Columns that are packed already (a chunk built from results), as against PlayerColumns. */
 export function isPacked(players: PlayerColumns | PackedColumns): players is PackedColumns {
   return (players as PackedColumns).numbers instanceof Float64Array;
+}
+
+/** A copy whose buffers can be moved while the original stays usable (typed arrays copied natively; strings are immutable). */
+export function copyPacked(packed: PackedColumns): PackedColumns {
+  return { rows: packed.rows, numbers: packed.numbers.slice(), texts: packed.texts.map((t) => ({ joined: t.joined, lengths: t.lengths.slice() })) };
 }
 
 /** The buffers postMessage can move instead of copying. */

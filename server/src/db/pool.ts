@@ -5,7 +5,7 @@
  */
 import type { DbErrorClass } from "./db-errors";
 import type { FromHelper, SubmittedJob, ToHelper, WriteOutcome } from "./messages";
-import { isPacked, packColumns, transferablesOf, type PackedColumns } from "./column-transfer";
+import { copyPacked, isPacked, packColumns, transferablesOf } from "./column-transfer";
 import type { PlayerColumns } from "@wotc/schema/player";
 
 export interface PoolEvents {
@@ -170,10 +170,9 @@ export class HelperPool {
       const next = this.waiting.shift();
       if (!next) return;
       helper.busyWith = next.chunkId;
-      // Packed by the crawl already: cloned (a copy of its buffers), not moved, since the job is kept until it is written
-      const packed = isPacked(next.job.players);
-      const players = packed ? (next.job.players as PackedColumns) : packColumns(next.job.players as PlayerColumns);
-      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: { ...next.job, players } } satisfies ToHelper, packed ? [] : transferablesOf(players));
+      // Packed by the crawl already: a copy of its buffers is moved, since the job is kept until it is written (a helper may die)
+      const players = isPacked(next.job.players) ? copyPacked(next.job.players) : packColumns(next.job.players as PlayerColumns);
+      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: { ...next.job, players } } satisfies ToHelper, transferablesOf(players));
     }
   }
 }
