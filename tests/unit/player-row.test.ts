@@ -134,6 +134,20 @@ describe("the chunk columns", () => {
     expect([0, 1, 2].map((i) => rowAt(built.chunk.players, i))).toEqual([GOOD, xbox, unsuffixed]);
   });
 
+  test("batches answered out of order leave in account order, their entries with them, so the helper has nothing to sort", () => {
+    const builder = new ChunkBuilder<string>("2026-11-27", 100);
+    const at = (start: number): PlayerRow[] => [[start + 1, `p${start}-x`, 1, 2, 3, 4, 5, 6, 7, 8, 9]];
+    for (const [id, start] of [[3, 5200], [1, 5000], [2, 5100]] as const) {
+      builder.add({ id, platform: "xbox", start, end: start + 100 }, rowsToColumns(at(start)), PROVENANCE, `batch ${id}`);
+    }
+    const built = builder.take()!;
+    const players = unpackColumns(built.chunk.players);
+    expect(players.accountId).toEqual([5001, 5101, 5201]);
+    expect(uniqueSortedPlayers(players)).toBe(players); // already in order: returned as it is
+    expect(built.chunk.batches.map((b) => b.start)).toEqual([5000, 5100, 5200]);
+    expect(built.entries).toEqual([1, 2, 3].map((id) => ({ batchId: id, meta: `batch ${id}` })));
+  });
+
   test("dedupe/sort keeps every column of the last row per account, in account order", () => {
     const builder = new ChunkBuilder<null>("2026-11-27", 10);
     const later = (id: number, battles: number): PlayerRow => [id, `p${id}-x`, 1, 2, 3, battles, 5, 6, 7, 8, 9];
