@@ -48,6 +48,13 @@ describe("two clients crawl two days", () => {
     for (const client of clients) expect(await client.exited).toBe(0);
     const expected = await expectOracleEqual(setup, [DAY1, DAY2]);
     expect(expected.diffBattles.some((row) => row.date === DAY2)).toBe(true);
+    // the summary's player figures (counted by the day's statistics pass) are the oracle's, for a day after the first
+    for (const console of ["xbox", "ps"] as const) {
+      const day = expected.summaries.find((s) => s.date === DAY2 && s.console === console)!;
+      expect(day.activePlayers).toBeGreaterThan(0);
+      const n = (x: number) => x.toLocaleString("en-US");
+      expect(server.output()).toMatch(new RegExp(`${console} +IDs queried [\\d,]+, players found [\\d,]+, new players ${n(day.newPlayers)}, active players ${n(day.activePlayers)}, battles played ${n(day.battlesPlayed)},`));
+    }
   }, 120_000);
 
   test("a day already complete is not crawled again", async () => {

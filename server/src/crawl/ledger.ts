@@ -1,7 +1,8 @@
 /** What a day's run needs from the run ledger in PostgreSQL. */
 import type { Batch } from "@wotc/schema/wire/messages";
 import type { RunRanges, WorkPlan } from "../plan/work-plan";
-import type { RunSummary } from "../db/queries/run-summary";
+import type { PlayerFigures, RunSummary } from "../db/queries/run-summary";
+import type { Platform } from "@wotc/schema/player";
 import type { FailedBatch } from "../db/queries/failed-batches";
 import type { KnownAccounts } from "../verify/known-accounts";
 import type { Provenance } from "./provenance";
@@ -27,6 +28,7 @@ export interface RunLedger {
   recordFailed(date: string, batch: Batch, reason: string, attempts: number): Promise<void>;
   recordChecked(date: string, batch: Batch, checkedBy: string[]): Promise<void>;
   addErrors(date: string, counts: Record<string, number>): Promise<void>;
-  summary(date: string): Promise<RunSummary>;
+  /** With `players` (from the day's statistics) only the ledger's figures are read. */
+  summary(date: string, players?: Record<Platform, PlayerFigures>): Promise<RunSummary>;
   finish(date: string, result: { summary: RunSummary }): Promise<void>;
 }

@@ -19,6 +19,7 @@ import { Provenance } from "./provenance";
 import { RunErrors } from "./run-errors";
 import type { FailedBatch, RunLedger, RunSummary } from "./ledger";
 import type { AfterRunReport } from "../after-run";
+import { PLATFORMS } from "@wotc/schema/player";
 
 export interface RunDayDeps {
   config: ServerConfig;
@@ -189,9 +190,15 @@ export async function runDay(date: string, deps: RunDayDeps, stop: AbortSignal):
   await pool.stop();
   await flush();
   const seconds = (performance.now() - started) / 1000;
-  const summary = await retried("summing up the run", () => ledger.summary(date));
+  // The ledger's figures first (range growth needs the highest ids); the player figures come
+  // from the day's statistics, which count them in their own pass, or else from the summary's own.
+  const notYet = { newPlayers: 0, activePlayers: 0, battlesPlayed: 0 };
+  let summary = await retried("summing up the run", () => ledger.summary(date, { xbox: notYet, ps: notYet }));
   const failed = await retried("reading the failed batches", () => ledger.failedBatches(date));
   const after = await deps.afterRun?.(date, summary);
+  const counted = after?.stats.days.find((day) => day.date === date)?.players;
+  if (counted) for (const platform of PLATFORMS) summary[platform] = { ...summary[platform], ...counted[platform] };
+  else summary = await retried("summing up the run", () => ledger.summary(date));
   await retried("finishing the run", () => ledger.finish(date, { summary }));
   log(progressLine(crawl, hub));
   const counts = provenance.counts();

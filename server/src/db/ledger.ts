@@ -55,7 +55,7 @@ export function createRunLedger(sql: Sql): RunLedger {
     recordFailed: (date, batch, reason, attempts) => recordFailedBatch(sql, date, { platform: batch.platform, start: batch.start, end: batch.end, reason, attempts }),
     recordChecked: (date, batch, checkedBy) => markChecked(sql, date, batch.platform, batch.start, checkedBy),
     addErrors: (date, counts) => addRunErrors(sql, date, counts),
-    summary: (date) => runSummary(sql, date),
+    summary: (date, players) => runSummary(sql, date, players),
     finish: (date, result) => finishRun(sql, date, result),
   };
 }

@@ -12,6 +12,8 @@
  */
 import type { Sql } from "../db/client";
 import { computeDailyStats, type ComputedRow } from "../db/queries/compute-daily-stats";
+import type { PlayerFigures } from "../db/queries/run-summary";
+import type { Platform } from "@wotc/schema/player";
 import { crawledDates, nextCrawledDate, previousCrawledDate } from "../db/queries/crawled-dates";
 import { dayLedger } from "../db/queries/day-ledger";
 import { daysBetween } from "./dates";
@@ -21,6 +23,8 @@ export interface DayStats {
   previousDate: string | null;
   complete: boolean;
   rows: ComputedRow[];
+  /** The run summary's player figures, counted in the same pass. */
+  players: Record<Platform, PlayerFigures>;
   seconds: number;
 }
 
@@ -30,8 +34,8 @@ export async function computeDay(sql: Sql, date: string): Promise<DayStats> {
   const [ledger, previousLedger] = await Promise.all([dayLedger(sql, date), previousDate ? dayLedger(sql, previousDate) : undefined]);
   const complete = ledger.allCommitted && (previousLedger?.allCommitted ?? true);
   const spanDays = previousDate ? daysBetween(previousDate, date) : null;
-  const rows = await computeDailyStats(sql, { date, previousDate, spanDays, complete, ledger: ledger.platforms });
-  return { date, previousDate, complete, rows, seconds: (performance.now() - started) / 1000 };
+  const { rows, players } = await computeDailyStats(sql, { date, previousDate, spanDays, complete, ledger: ledger.platforms });
+  return { date, previousDate, complete, rows, players, seconds: (performance.now() - started) / 1000 };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Platform } from "@wotc/schema/player";
+import { PLATFORMS, type Platform } from "@wotc/schema/player";
+import type { PlayerFigures } from "./run-summary.ts";
 import type { Sql } from "../client.ts";
 import type { LedgerCounts } from "./day-ledger.ts";
 import { assertRunDate } from "./run-date.ts";
@@ -48,7 +49,19 @@ export interface ComputedRow {
  * The per-year grouping (a temporary table of a few dozen rows) is the finest
  * one; the year rows and the day rows are its sums.
  */
-export async function computeDailyStats(sql: Sql, day: DayContext): Promise<ComputedRow[]> {
+export interface ComputedDay {
+  rows: ComputedRow[];
+  /**
+   * The run summary's player figures by console, counted in the same pass
+   * (first seen on the date; with a diff_battles row; their battles), so the
+   * summary need not scan `players` and the day's diffs once more. The console
+   * is the one written with the day's rows, which is the players row's unless
+   * a later date was crawled before this one.
+   */
+  players: Record<Platform, PlayerFigures>;
+}
+
+export async function computeDailyStats(sql: Sql, day: DayContext): Promise<ComputedDay> {
   assertRunDate(day.date);
   if (day.previousDate !== null) assertRunDate(day.previousDate);
   // xbox, ps, all: the ledger counts in the order of the platform list below
@@ -75,9 +88,16 @@ export async function computeDailyStats(sql: Sql, day: DayContext): Promise<Comp
         create temporary table day_groups on commit drop as
         select console, null::int as created_year, 0::int8 as active_accounts, 0::int8 as battles, 0::int8 as new_accounts,
           count(*) as newly_tracked, 0::int8 as active_1_4, 0::int8 as active_5_9, 0::int8 as active_10_19,
-          0::int8 as active_20_49, 0::int8 as active_50plus
+          0::int8 as active_20_49, 0::int8 as active_50plus,
+          count(*) as first_seen_today, 0::int8 as with_diff, 0::numeric as diff_battles
         from total_battles where date = ${day.date}::date
         group by console
+      `;
+      // The summary's diff figures: one pass over the day's diffs, not a join of them to the day
+      await tx`
+        update day_groups g set with_diff = d.n, diff_battles = d.battles
+        from (select console, count(*) as n, sum(battles) as battles from diff_battles where date = ${day.date}::date group by console) d
+        where d.console = g.console
       `;
     } else {
       // The one pass over the day. CREATE TABLE AS may run in parallel workers, which an INSERT
@@ -89,6 +109,7 @@ export async function computeDailyStats(sql: Sql, day: DayContext): Promise<Comp
             t.console,
             extract(year from pl.created_at at time zone 'UTC')::int as created_year,
             coalesce(df.battles, 0) as played,
+            df.account_id is not null as has_diff,
             case
               when pl.first_seen <> ${day.date}::date then 'known'
               when ${day.previousDate}::date is not null
@@ -112,7 +133,10 @@ export async function computeDailyStats(sql: Sql, day: DayContext): Promise<Comp
           count(*) filter (where active and played between 5 and 9) as active_5_9,
           count(*) filter (where active and played between 10 and 19) as active_10_19,
           count(*) filter (where active and played between 20 and 49) as active_20_49,
-          count(*) filter (where active and played >= 50) as active_50plus
+          count(*) filter (where active and played >= 50) as active_50plus,
+          count(*) filter (where kind <> 'known') as first_seen_today,
+          count(*) filter (where has_diff) as with_diff,
+          coalesce(sum(played), 0) as diff_battles
         from marked
         group by console, created_year
       `;
@@ -155,6 +179,12 @@ export async function computeDailyStats(sql: Sql, day: DayContext): Promise<Comp
       order by p.n
       returning platform, active_accounts, battles::float8 as battles, new_accounts, newly_tracked
     `;
-    return [...rows];
+    const figures = await tx<{ console: Platform; first_seen: number; with_diff: number; battles: number }[]>`
+      select console, sum(first_seen_today)::float8 as first_seen, sum(with_diff)::float8 as with_diff, sum(diff_battles)::float8 as battles
+      from day_groups group by console
+    `;
+    const players = Object.fromEntries(PLATFORMS.map((p) => [p, { newPlayers: 0, activePlayers: 0, battlesPlayed: 0 }])) as Record<Platform, PlayerFigures>;
+    for (const f of figures) players[f.console] = { newPlayers: f.first_seen, activePlayers: f.with_diff, battlesPlayed: f.battles };
+    return { rows: [...rows], players };
   });
 }
