@@ -29,7 +29,7 @@ import { CpuWindow, ThreadWindow } from "./support/cpu";
 import { rssMb, runCrawl, startBenchDatabase, startSimulatorThread, type BenchDatabase } from "./support/stack";
 import type { LimiterKind } from "../tests/support/wg-sim/rate-limit";
 import { spawnProc } from "../tests/support/processes";
-import { PURGE_DELAY_ENV } from "../client/src/allocator";
+import { PURGE_DELAY_ENV } from "@wotc/schema/allocator";
 import { REQUESTS_PER_WAKEUP } from "../client/src/client";
 
 const DAY = "2026-11-27";

@@ -8,19 +8,26 @@
  *   generated from PLAYER_FIELDS (client/src/wg.ts readPlayers);
  * - server: a `result` message parsed and checked with a valibot tuple per row
  *   and copied row by row into the chunk columns, against the generated wire
- *   check and the generated row → column copy.
+ *   check and the generated row → column copy;
+ * - result as JSON against result as a binary frame (schema/wire/result-frame.ts),
+ *   both ends: the client's JSON.stringify of the message against encoding the
+ *   frame, and the server's JSON.parse + valibot + columns + check + packing
+ *   into a chunk against decoding the frame + check + packing.
  *
  * Timed with process.cpuUsage() (user + system of this process) in rounds
  * that interleave the ways, median round kept, so a busy machine skews it less
  * than wall-clock time would. Last line:
- * `wire new/old = X.XX` (CPU of both new paths over both old paths).
+ * `wire frame/json = X.XX` (client encode + server accept, frame over JSON).
  */
 import * as v from "valibot";
 import { emptyColumns, type PlayerColumns, type PlayerRow, WG_FIELDS, consoleOf } from "@wotc/schema/player";
 import { appendRows } from "@wotc/schema/player-code";
 import { WgAccountInfoEnvelope } from "@wotc/schema/wg";
 import { ClientMessage } from "@wotc/schema/wire/messages";
+import { decodeResultFrame, encodeResultFrame, rowsToColumns, type ResultColumns } from "@wotc/schema/wire/result-frame";
 import { readPlayers } from "../client/src/wg";
+import { checkResult } from "../server/src/crawl/result-check";
+import { packResults } from "../server/src/db/column-transfer";
 import { Simulator } from "../tests/support/wg-sim/simulator";
 
 // ------------------------------------------------ the old ways, as they were
@@ -99,6 +106,29 @@ function newServerAccept(text: string, columns: PlayerColumns): void {
   appendRows(columns, message.rows, "xbox");
 }
 
+// ------------------------------------------------- result as JSON or as a frame
+
+const BATCH_OF = (i: number) => ({ id: i, platform: "xbox" as const, start: 5_000 + i * 100, end: 5_100 + i * 100 });
+/** A chunk's worth of results (2,000 rows at ~60 a batch) is packed at once, as the chunk builder does. */
+const PER_CHUNK = 33;
+
+function jsonServerAccept(text: string, pending: { result: ResultColumns; platform: "xbox" }[]): void {
+  const message = v.parse(ClientMessage, JSON.parse(text));
+  if (message.type !== "result") throw new Error("not a result");
+  const result = rowsToColumns(message.rows);
+  if (checkResult(BATCH_OF(message.id), result)) throw new Error("refused");
+  pending.push({ result, platform: "xbox" });
+  if (pending.length >= PER_CHUNK) packResults(pending.splice(0));
+}
+
+function frameServerAccept(frame: Uint8Array, pending: { result: ResultColumns; platform: "xbox" }[]): void {
+  const decoded = decodeResultFrame(frame);
+  if ("error" in decoded) throw new Error(decoded.error);
+  if (checkResult(BATCH_OF(decoded.id), decoded.result)) throw new Error("refused");
+  pending.push({ result: decoded.result, platform: "xbox" });
+  if (pending.length >= PER_CHUNK) packResults(pending.splice(0));
+}
+
 // ------------------------------------------------------------------ the run
 
 export async function main(args: string[]): Promise<void> {
@@ -110,12 +140,15 @@ export async function main(args: string[]): Promise<void> {
     const url = `http://sim/wotx/account/info/?application_id=k&account_id=${ids.join(",")}&fields=${WG_FIELDS.join(",")}&language=en`;
     bodies.push({ body: await (await sim.handle(new Request(url))).text(), ids });
   }
-  const messages = bodies.map(({ body, ids }, i) => JSON.stringify({ type: "result", id: i, rows: oldClientDecode(body, ids) }));
+  const rowsOf = bodies.map(({ body, ids }) => oldClientDecode(body, ids));
+  const messages = rowsOf.map((rows, i) => JSON.stringify({ type: "result", id: i, rows }));
+  const frames = rowsOf.map((rows, i) => encodeResultFrame(i, rows));
   const rowsPerBatch = messages.reduce((n, m) => n + (JSON.parse(m).rows.length as number), 0) / messages.length;
   // same rows both ways, or the comparison is of different work
   for (const { body, ids } of bodies) if (JSON.stringify(newClientDecode(body, ids)) !== JSON.stringify(oldClientDecode(body, ids))) throw new Error("decoders disagree");
 
   let columns = emptyColumns();
+  const pending: { result: ResultColumns; platform: "xbox" }[] = [];
   const fresh = (i: number) => {
     if (i === 0) columns = emptyColumns();
   };
@@ -126,6 +159,10 @@ export async function main(args: string[]): Promise<void> {
     serverNew: (i: number) => (fresh(i), newServerAccept(messages[i]!, columns)),
     bodyParse: (i: number) => JSON.parse(bodies[i]!.body),
     messageParse: (i: number) => JSON.parse(messages[i]!),
+    sendJson: (i: number) => JSON.stringify({ type: "result", id: i, rows: rowsOf[i]! }),
+    sendFrame: (i: number) => encodeResultFrame(i, rowsOf[i]!),
+    acceptJson: (i: number) => jsonServerAccept(messages[i]!, pending),
+    acceptFrame: (i: number) => frameServerAccept(frames[i]!, pending),
   };
   type Way = keyof typeof ways;
   // Rounds interleave the ways so a burst of load elsewhere hits them alike; the median round is kept.
@@ -142,12 +179,15 @@ export async function main(args: string[]): Promise<void> {
     }
   }
   const median = (way: Way) => samples[way].sort((a, b) => a - b)[ROUNDS >> 1]!;
-  const [clientOld, clientNew, serverOld, serverNew, bodyParseOnly, parseOnly] = (
-    ["clientOld", "clientNew", "serverOld", "serverNew", "bodyParse", "messageParse"] as Way[]
-  ).map(median) as [number, number, number, number, number, number];
+  const [clientOld, clientNew, serverOld, serverNew, bodyParseOnly, parseOnly, sendJson, sendFrame, acceptJson, acceptFrame] = (
+    ["clientOld", "clientNew", "serverOld", "serverNew", "bodyParse", "messageParse", "sendJson", "sendFrame", "acceptJson", "acceptFrame"] as Way[]
+  ).map(median) as number[] as [number, number, number, number, number, number, number, number, number, number];
 
   console.log(`wire bench: ${batches.toLocaleString("en-US")} batches of 100 IDs, ${rowsPerBatch.toFixed(0)} players each; CPU µs per batch`);
   console.log(`client, WG body → rows:  valibot ${clientOld.toFixed(1)}, generated ${clientNew.toFixed(1)} (JSON.parse alone ${bodyParseOnly.toFixed(1)})`);
   console.log(`server, result → columns: valibot ${serverOld.toFixed(1)}, generated ${serverNew.toFixed(1)} (JSON.parse alone ${parseOnly.toFixed(1)})`);
-  console.log(`wire new/old = ${((clientNew + serverNew) / (clientOld + serverOld)).toFixed(2)}`);
+  console.log(`wire new/old = ${((clientNew + serverNew) / (clientOld + serverOld)).toFixed(2)} (generated checks against valibot)`);
+  console.log(`client, rows → message:  JSON.stringify ${sendJson.toFixed(1)}, result frame ${sendFrame.toFixed(1)} (${frames.reduce((n, f) => n + f.byteLength, 0) / frames.length | 0} bytes a frame, ${messages.reduce((n, m) => n + m.length, 0) / messages.length | 0} as JSON)`);
+  console.log(`server, message → packed chunk: JSON ${acceptJson.toFixed(1)}, result frame ${acceptFrame.toFixed(1)}`);
+  console.log(`wire frame/json = ${((sendFrame + acceptFrame) / (sendJson + acceptJson)).toFixed(2)}`);
 }

@@ -248,10 +248,11 @@ export interface LeanRunResult {
 }
 
 /** The lean reference loop (bench/support/lean-loop.ts) as one process, over the same work as runCrawl. */
-export async function runLean(options: LeanRunOptions): Promise<LeanRunResult> {
+export async function runLean(options: LeanRunOptions, tuning: { purgeOff?: boolean } = {}): Promise<LeanRunResult> {
   const started = performance.now();
-  // As started, like the server (client/src/allocator.ts says why only the clients tune mimalloc).
-  const lean = spawnProc([...bun("lean"), "bench/support/lean-loop.ts", JSON.stringify(options)]);
+  // As started by default (the simplest loop); `purgeOff` gives it the allocator setting server and clients give themselves (schema/allocator.ts)
+  const env: Record<string, string> = tuning.purgeOff ? { MIMALLOC_PURGE_DELAY: "-1" } : {};
+  const lean = spawnProc([...bun(tuning.purgeOff ? "lean-tuned" : "lean"), "bench/support/lean-loop.ts", JSON.stringify(options)], env);
   const rss = new RssSampler(lean.proc.pid, 500).start();
   const code = await lean.exited;
   const seconds = (performance.now() - started) / 1000;

@@ -4,7 +4,7 @@
  * 2 bad flags.
  */
 import { hostname } from "node:os";
-import { restartWithTunedAllocator } from "./allocator";
+import { restartWithTunedAllocator } from "@wotc/schema/allocator";
 import { consoleLogger } from "./log";
 import { compiledBuild, describeSelf, SELF_CHECK_ENV } from "./update/build-info";
 import { runUpdatingClient } from "./update/run-updating";

@@ -6,6 +6,7 @@
  */
 import * as v from "valibot";
 import { type ClientMessage, ServerMessage } from "@wotc/schema/wire/messages";
+import { encodeResultFrame, RESULT_FRAME_FORMAT } from "@wotc/schema/wire/result-frame";
 import { BatchWorker } from "./batch-worker";
 import type { Logger } from "./log";
 import { RepeatFilter } from "./log";
@@ -65,6 +66,8 @@ export class Session {
   /** WG's refusal of the client's own key, once seen. */
   private keyRefused: string | null = null;
   private lastWait: string | null = null;
+  /** The server said it reads result frames: results go binary, the rest stays JSON. */
+  private resultFrames = false;
   private readonly warnings: RepeatFilter;
   private settle: (end: SessionEnd) => void = () => {};
   private readonly ended: Promise<SessionEnd>;
@@ -87,7 +90,7 @@ export class Session {
 
   /** Connects and resolves when the session is over. */
   run(): Promise<SessionEnd> {
-    const socket = (this.deps.socket ?? bunSocket)(this.deps.url, { authorization: `Bearer ${this.deps.token}` });
+    const socket = (this.deps.socket ?? bunSocket)(offeringResultFrames(this.deps.url), { authorization: `Bearer ${this.deps.token}` });
     this.socket = socket;
     socket.addEventListener("open", () => this.onOpen());
     socket.addEventListener("message", (event) => this.onMessage(event.data));
@@ -172,6 +175,10 @@ export class Session {
       case "error":
         this.warnings.report(`error:${message.message}`, `the server says: ${message.message}`);
         break;
+      case "formats":
+        this.resultFrames = message.results === RESULT_FRAME_FORMAT;
+        if (this.resultFrames) this.deps.log.info(`the server reads results as binary frames (${RESULT_FRAME_FORMAT}); sending them so`);
+        break;
     }
   }
 
@@ -203,7 +210,8 @@ export class Session {
 
   private send(message: ClientMessage): void {
     // A closed socket means the server has re-leased our batches already
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    this.socket.send(message.type === "result" && this.resultFrames ? encodeResultFrame(message.id, message.rows) : JSON.stringify(message));
   }
 
   private reportStats(): void {
@@ -219,6 +227,17 @@ export class Session {
         (limiter.currentRate() === null ? "" : ` (1 s window + ${Math.round(limiter.currentMarginMs())} ms)`),
     );
   }
+}
+
+/**
+ * The work socket's URL with the result frame offered (`results=frame-1`): a
+ * server that reads it says `formats`; one from before ignores the parameter
+ * and gets JSON as always.
+ */
+export function offeringResultFrames(url: string): string {
+  const offered = new URL(url);
+  offered.searchParams.set("results", RESULT_FRAME_FORMAT);
+  return offered.toString();
 }
 
 export function describeRate(rps: number | null): string {

@@ -1,7 +1,8 @@
 /**
  * The WebSocket protocol between server and client (`/api/work`): JSON text
  * frames, each one of the messages below, validated with valibot on receipt by
- * whichever side reads it.
+ * whichever side reads it; and, from a client the server said `formats` to,
+ * results as binary frames (result-frame.ts).
  */
 import * as v from "valibot";
 import { PLATFORMS, type PlayerRow } from "../player";
@@ -81,6 +82,12 @@ export const ServerMessage = v.variant("type", [
   /** Today's run is complete; the server closes the socket after this. */
   v.strictObject({ type: v.literal("done"), date: v.string() }),
   v.strictObject({ type: v.literal("update"), version: v.string() }),
+  /**
+   * The result formats the server reads besides JSON, sent only to a client
+   * that offered one on the work socket (`results=frame-1`): such a client
+   * then sends each result as a binary frame (result-frame.ts).
+   */
+  v.strictObject({ type: v.literal("formats"), results: v.string() }),
   v.strictObject({ type: v.literal("error"), message: v.string() }),
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessage>;

@@ -13,6 +13,7 @@ import { openDatabase } from "./tracker/open-database";
 import { startTracker } from "./tracker";
 import { sendControl } from "./ctl/send-control";
 import { runToolCommand } from "./commands/run";
+import { restartWithTunedAllocator } from "@wotc/schema/allocator";
 
 async function main(argv: string[]): Promise<number> {
   let command: ServerCommand;
@@ -39,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
     return reply.ok ? 0 : 1;
   }
 
+  // Before anything is printed or started: the exec would drop unflushed output and orphan children
+  if (command.kind === "run") restartWithTunedAllocator();
   const { log } = createLogSink(command.kind === "run" ? (command.logFormat ?? "text") : "text");
   if (command.configPath === DEFAULT_CONFIG_PATH && !(await Bun.file(DEFAULT_CONFIG_PATH).exists())) {
     // First start on a fresh clone: write the defaults rather than stop, and say what to edit.

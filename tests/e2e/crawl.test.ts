@@ -4,6 +4,7 @@
  * row for row.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { expectedDatabase } from "../support/wg-sim/oracle";
 import { firstDifferences, readSnapshot } from "../support/db-snapshot";
 import { DAY1, DAY2, SMALL_RANGES, freePort, setUpCrawl, startClients, startCrawlServer, waitForStatus, type CrawlSetup } from "./crawl-support";
@@ -24,10 +25,14 @@ describe("two clients crawl two days", () => {
   test("day 1: the database equals the oracle and the server exits 0 with a summary", async () => {
     setup = await setUpCrawl({ seed: 101, day: DAY1 });
     const { server, url } = await startCrawlServer(setup, DAY1);
+    // it runs as the same process with the allocator's purging off (schema/allocator.ts), unless the caller chose a setting
+    if (process.env.MIMALLOC_PURGE_DELAY === undefined) expect(readFileSync(`/proc/${server.proc.pid}/environ`, "utf8").split("\0")).toContain("MIMALLOC_PURGE_DELAY=-1");
     const clients = startClients(url, setup.token, 2);
     expect(await server.exited).toBe(0);
     for (const client of clients) expect(await client.exited).toBe(0);
     const expected = await expectOracleEqual(setup, [DAY1]);
+    // every result went as a binary frame (schema/wire/result-frame.ts)
+    for (const client of clients) expect(client.output()).toContain("the server reads results as binary frames (frame-1)");
     const output = server.output();
     expect(output).toContain(`run ${DAY1} complete`);
     const xbox = expected.summaries.find((s) => s.date === DAY1 && s.console === "xbox")!;

@@ -14,6 +14,20 @@ import { spawnProc, startClient, type Proc } from "../support/processes";
 import { DAY1, SMALL_RANGES } from "./crawl-support";
 import { openWorkSocket, setUpHardened, startHardenedServer, type HardenedSetup } from "./hardening-support";
 import { MAX_MESSAGE_BYTES } from "@wotc/schema/wire/messages";
+import type { PlayerRow } from "@wotc/schema/player";
+import { encodeResultFrame, NUMBER_POSITIONS } from "@wotc/schema/wire/result-frame";
+
+/** The frame with byte `at` (from the end when negative) set to `value`. */
+function withByte(frame: Uint8Array, at: number, value: number): Uint8Array {
+  frame[at < 0 ? frame.length + at : at] = value;
+  return frame;
+}
+
+/** The frame (of `rows` rows) with PlayerRow position `position` of row `r` set to `value`. */
+function withNumber(frame: Uint8Array, rows: number, position: number, r: number, value: number): Uint8Array {
+  new DataView(frame.buffer, frame.byteOffset).setFloat64(8 + (NUMBER_POSITIONS.indexOf(position) * rows + r) * 8, value, true);
+  return frame;
+}
 
 async function expectOracleEqual(setup: HardenedSetup) {
   const expected = expectedDatabase(setup.world, setup.ranges, [DAY1]);
@@ -59,13 +73,14 @@ describe("hostile WebSocket input", () => {
     expect(await probe.opened).toBe(true);
     while (!probe.messages.some((m) => m.type === "work")) await Bun.sleep(10);
     const batches = probe.messages.find((m) => m.type === "work").batches as { id: number; start: number; end: number }[];
-    const [mine, second, third, fourth] = batches;
-    const row = (id: number, battles = 10) => [id, `p${id}`, 1_400_000_000, 1_700_000_000, 1_700_000_100, battles, 1, 1, 1, 1, 1];
+    const [mine, second, third, fourth, fifth, sixth] = batches;
+    expect(batches.length).toBeGreaterThanOrEqual(6);
+    const row = (id: number, battles = 10): PlayerRow => [id, `p${id}`, 1_400_000_000, 1_700_000_000, 1_700_000_100, battles, 1, 1, 1, 1, 1];
     const notMine = Array.from({ length: 100 }, (_, i) => i).find((id) => !batches.some((b) => b.id === id))!;
 
     const cases: [string, string | Uint8Array, RegExp][] = [
       ["oversized", JSON.stringify({ type: "stats", pad: "x".repeat(MAX_MESSAGE_BYTES + 10) }), /over the 65536-byte limit/],
-      ["binary", new Uint8Array([1, 2, 3]), /binary frames/],
+      ["binary, not a result frame", new Uint8Array([1, 2, 3]), /shorter than the 8-byte result header/],
       ["not JSON", "{type: result", /not valid JSON/],
       ["wrong shape", JSON.stringify({ type: "result", id: "seven", rows: [] }), /invalid message at id/],
       ["unknown type", JSON.stringify({ type: "gimme", id: 1 }), /invalid message/],
@@ -75,6 +90,10 @@ describe("hostile WebSocket input", () => {
       ["row outside the batch", JSON.stringify({ type: "result", id: second!.id, rows: [row(second!.end)] }), /outside/],
       ["row twice", JSON.stringify({ type: "result", id: third!.id, rows: [row(third!.start), row(third!.start)] }), /twice/],
       ["NUL in a nickname", JSON.stringify({ type: "result", id: fourth!.id, rows: [[fourth!.start, "a\u0000b", 1, 1, 1, 1, 1, 1, 1, 1, 1]] }), /NUL/],
+      ["result frame cut short", encodeResultFrame(fifth!.id, [row(fifth!.start)]).slice(0, 40), /too short for 1 rows/],
+      ["result frame with a nickname not UTF-8", withByte(encodeResultFrame(fifth!.id, [row(fifth!.start)]), -1, 0xff), /not valid UTF-8/],
+      ["result frame with NaN battles", withNumber(encodeResultFrame(fifth!.id, [row(fifth!.start)]), 1, 5, 0, NaN), /battles NaN is not an integer/],
+      ["result frame out of account order", withNumber(withNumber(encodeResultFrame(sixth!.id, [row(sixth!.start), row(sixth!.start + 1)]), 2, 0, 0, sixth!.start + 2), 2, 0, 1, sixth!.start + 1), /increasing account order/],
     ];
     for (const [what, data, expected] of cases) {
       const from = probe.messages.length;
@@ -89,9 +108,10 @@ describe("hostile WebSocket input", () => {
     expect(await nextError(probe.messages, from)).toMatch(/already answered|not leased/);
 
     const status = await adminStatus(url);
-    expect(status.hub.invalidMessages).toBe(6); // oversized, binary, not JSON, wrong shape, unknown type, over the wire limit
-    expect(status.errors.refusedResults).toBe(6);
-    expect(status.clients[0].invalidMessages + status.clients[0].refusedResults).toBe(12);
+    // oversized, binary, not JSON, wrong shape, unknown type, over the wire limit, frame cut short, frame not UTF-8
+    expect(status.hub.invalidMessages).toBe(8);
+    expect(status.errors.refusedResults).toBe(8);
+    expect(status.clients[0].invalidMessages + status.clients[0].refusedResults).toBe(16);
     probe.socket.close();
     await probe.closed;
     // The accepted answer is written once the run has a moment (unchecked: nobody else could check it).

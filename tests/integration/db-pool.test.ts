@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rm } from "node:fs/promises";
 import { HelperPool } from "../../server/src/db/pool.ts";
+import { packColumns } from "../../server/src/db/column-transfer.ts";
 import { ensurePartitions } from "../../server/src/db/queries/ensure-partitions.ts";
 import { createTestDatabase, testChunk, type TestDatabase } from "../support/db.ts";
 import { exitMarkerFor } from "../support/workers/exit-marker.ts";
@@ -14,8 +15,11 @@ afterAll(async () => {
   await db?.drop();
 }, 60_000);
 
-test("a helper that exits without an error event is replaced, and its chunk is written by the next one", async () => {
-  await ensurePartitions(db.sql, "2031-10-01");
+test.each([
+  ["in columns", "2031-10-01", false],
+  ["packed, as the crawl's chunks come", "2031-10-02", true],
+] as const)("a helper that exits without an error event is replaced, and its chunk (%s) is written by the next one", async (_how, date, packed) => {
+  await ensurePartitions(db.sql, date);
   await rm(exitMarkerFor(db.url), { force: true });
   const notes: string[] = [];
   const written = Promise.withResolvers<number>();
@@ -28,13 +32,14 @@ test("a helper that exits without an error event is replaced, and its chunk is w
   });
   await pool.start();
   try {
-    pool.submit(testChunk("2031-10-01", [{ id: 77, battles: 3 }], [{ platform: "xbox", start: 0, end: 100, found: 1, maxAccountId: 77 }]));
+    const chunk = testChunk(date, [{ id: 77, battles: 3 }], [{ platform: "xbox", start: 0, end: 100, found: 1, maxAccountId: 77 }]);
+    pool.submit(packed ? { ...chunk, players: packColumns(chunk.players) } : chunk);
     expect(await written.promise).toBe(1);
   } finally {
     await pool.stop();
   }
   expect(notes.join("\n")).toContain("DB helper exited unexpectedly; its chunk is written again by a new helper");
-  expect([...(await db.sql`select account_id::int from players`)]).toEqual([{ account_id: 77 }]);
-  expect([...(await db.sql`select start::int from run_batches where run_date = '2031-10-01'`)]).toEqual([{ start: 0 }]);
+  expect([...(await db.sql`select account_id::int, battles from players`)]).toEqual([{ account_id: 77, battles: 3 }]);
+  expect([...(await db.sql`select start::int from run_batches where run_date = ${date}`)]).toEqual([{ start: 0 }]);
   await rm(exitMarkerFor(db.url), { force: true });
 }, 30_000);

@@ -1,10 +1,11 @@
 /**
- * The client starts itself once more with mimalloc's purging off (see
- * client/src/allocator.ts): the same process, the same arguments, once.
+ * The client and the server start themselves once more with mimalloc's
+ * purging off (see schema/allocator.ts): the same process, the same
+ * arguments, once.
  */
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { PURGE_DELAY_ENV, tunedRestart, type ExecDeps } from "../../client/src/allocator";
+import { PURGE_DELAY_ENV, tunedRestart, type ExecDeps } from "@wotc/schema/allocator";
 
 const deps = (overrides: Partial<ExecDeps> = {}): ExecDeps => ({
   env: { PATH: "/usr/bin" },
@@ -31,7 +32,9 @@ test("a compiled client runs itself with only the client's arguments", () => {
   expect(tunedRestart(compiled)?.args).toEqual(["/opt/wotc-client", "--server", "s"]);
 });
 
-test("not again, not over the volunteer's own setting, not on Windows, not under an updating predecessor", () => {
+test("not again, not over the volunteer's own setting, not on Windows, not under a profiler or inspector, not under an updating predecessor", () => {
+  expect(tunedRestart(deps({ execArgv: ["--cpu-prof", "--cpu-prof-dir=/tmp/p"] }))).toBeUndefined();
+  expect(tunedRestart(deps({ execArgv: ["--inspect=127.0.0.1:9229"] }))).toBeUndefined();
   expect(tunedRestart(deps({ env: { [PURGE_DELAY_ENV]: "-1" } }))).toBeUndefined();
   expect(tunedRestart(deps({ env: { [PURGE_DELAY_ENV]: "250" } }))).toBeUndefined();
   expect(tunedRestart(deps({ platform: "win32" }))).toBeUndefined();

@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { WG_FIELDS } from "@wotc/schema/player";
 import { type Batch, ClientMessage, type ServerMessage } from "@wotc/schema/wire/messages";
 import { ownKeyHash, type ClientSettings } from "@wotc/schema/wire/register";
+import { columnsToRows, decodeResultFrame } from "@wotc/schema/wire/result-frame";
 import { runClient, type RunClientOptions } from "../../client/src/client";
 import type { Logger } from "../../client/src/log";
 
@@ -49,6 +50,8 @@ class FakeTracker {
   received: string[] = [];
   wgKeys = new Set<string>();
   closes: { code: number; reason: string }[] = [];
+  /** Results that came as binary frames. */
+  frames = 0;
   readonly server;
 
   constructor(readonly script: Script) {
@@ -91,6 +94,15 @@ class FakeTracker {
         open: (ws) => script.onOpen?.(ws, this),
         close: (_ws, code, reason) => void this.closes.push({ code, reason }),
         message: (ws, text) => {
+          if (typeof text !== "string") {
+            // a result frame: kept as the JSON result it stands for, marked as a frame
+            const frame = decodeResultFrame(new Uint8Array(text));
+            if ("error" in frame) return void this.invalid.push(frame.error);
+            this.frames++;
+            const message: ClientMessage = { type: "result", id: frame.id, rows: columnsToRows(frame.result) };
+            ws.data.messages.push(message);
+            return script.onMessage?.(ws, message, this);
+          }
           this.received.push(String(text));
           const parsed = v.safeParse(ClientMessage, JSON.parse(String(text)));
           if (!parsed.success) return void this.invalid.push(text);
@@ -205,6 +217,32 @@ describe("client session", () => {
     const row = results.flatMap((r) => r.rows).find((r) => r[0] === 5003)!;
     expect(row).toEqual([5003, "tanker5003-x", 1_500_000_000, 0, 1_600_000_100, 3, 1, 2, 3, 4, 5]);
     expect(log.lines.some((line) => line.includes("run 2024-05-01 is complete: 3 batches done, 0 failed"))).toBe(true);
+  });
+
+  test("offers result frames on the work socket; told the server reads them, it sends each result as one, the same rows as in JSON", async () => {
+    const batches = [batch(1, 5000), batch(2, 5100), batch(3, 5200, 7)];
+    const plain = tracker(workThenDone(batches));
+    expect(await runClient(options(plain, capture()))).toMatchObject({ code: 0, reason: "done" });
+    const framed = tracker({
+      ...workThenDone(batches),
+      onOpen: (ws) => {
+        send(ws, { type: "formats", results: "frame-1" });
+        send(ws, { type: "work", batches });
+      },
+    });
+    expect(await runClient(options(framed, capture()))).toMatchObject({ code: 0, reason: "done" });
+
+    // A server that never says `formats` (one from before frames) gets JSON, as it always did
+    expect(plain.frames).toBe(0);
+    expect(framed.frames).toBe(3);
+    expect(framed.invalid).toEqual([]);
+    expect(framed.received.find((text) => text.includes("/api/work"))).toContain("results=frame-1");
+    const byId = (server: FakeTracker) =>
+      (server.messages("result") as Extract<ClientMessage, { type: "result" }>[])
+        .map((r) => ({ id: r.id, rows: [...r.rows].sort((a, b) => a[0] - b[0]) }))
+        .sort((a, b) => a.id - b.id);
+    expect(byId(framed)).toEqual(byId(plain));
+    expect(byId(framed)[0]!.rows.length).toBeGreaterThan(50);
   });
 
   test("a refused token ends the client with a clear message instead of retrying", async () => {

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { emptyColumns, type PlayerRow } from "@wotc/schema/player";
 import { appendRows } from "@wotc/schema/player-code";
-import { packColumns, transferablesOf, unpackColumns } from "../../server/src/db/column-transfer";
+import { copyPacked, packColumns, transferablesOf, unpackColumns } from "../../server/src/db/column-transfer";
 
 const row = (id: number, nickname: string, battles: number): PlayerRow => [id, nickname, 1_400_000_000, 0, 1_700_000_000, battles, 3, 2, 2 ** 40, 1, 0];
 
@@ -27,4 +27,15 @@ test("columns of unequal length are refused, naming the column", () => {
   appendRows(columns, [row(5_000, "A-x", 1)], "xbox");
   columns.wins.push(9);
   expect(() => packColumns(columns)).toThrow("column wins has 2 values for 1 rows");
+});
+
+test("a chunk packed by the crawl is sent as a moved copy: the pool's own stays whole for a helper that must write it again", () => {
+  const columns = emptyColumns();
+  appendRows(columns, [row(5_000, "Plain-x", 10), row(5_001, "Ünïcødé", 3)], "xbox");
+  const kept = packColumns(columns);
+  const sent = copyPacked(kept);
+  const arrived = structuredClone(sent, { transfer: transferablesOf(sent) });
+  expect(sent.numbers.byteLength).toBe(0);
+  expect(unpackColumns(arrived)).toEqual(columns);
+  expect(unpackColumns(kept)).toEqual(columns);
 });

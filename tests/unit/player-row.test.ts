@@ -11,6 +11,8 @@ import { PLAYER_FIELDS, type PlayerRow } from "@wotc/schema/player";
 import { rowAt, unstorableField } from "@wotc/schema/player-code";
 import { ClientMessage } from "@wotc/schema/wire/messages";
 import { ChunkBuilder } from "../../server/src/crawl/chunk-builder";
+import { unpackColumns } from "../../server/src/db/column-transfer";
+import { rowsToColumns } from "@wotc/schema/wire/result-frame";
 import { uniqueSortedPlayers } from "../../server/src/db/queries/ingest-chunk";
 
 /** The wire schema of result rows before PLAYER_FIELDS, kept here as the reference. */
@@ -119,8 +121,9 @@ describe("the chunk columns", () => {
     const builder = new ChunkBuilder<string>("2026-11-27", 10);
     const xbox: PlayerRow = [GOOD[0] + 1, "Other-x", ...(GOOD.slice(2) as number[])] as PlayerRow;
     const unsuffixed: PlayerRow = [GOOD[0] + 2, "NoSuffix", ...(GOOD.slice(2) as number[])] as PlayerRow;
-    builder.add({ id: 3, platform: "ps", start: GOOD[0], end: GOOD[0] + 100 }, [GOOD, xbox, unsuffixed], PROVENANCE, "meta");
-    const built = builder.take()!;
+    builder.add({ id: 3, platform: "ps", start: GOOD[0], end: GOOD[0] + 100 }, rowsToColumns([GOOD, xbox, unsuffixed]), PROVENANCE, "meta");
+    const taken = builder.take()!;
+    const built = { ...taken, chunk: { ...taken.chunk, players: unpackColumns(taken.chunk.players) } };
     PLAYER_FIELDS.forEach((field, position) => {
       expect(built.chunk.players[field.name]).toEqual([GOOD, xbox, unsuffixed].map((row) => row[position]) as never);
     });
@@ -131,12 +134,26 @@ describe("the chunk columns", () => {
     expect([0, 1, 2].map((i) => rowAt(built.chunk.players, i))).toEqual([GOOD, xbox, unsuffixed]);
   });
 
+  test("batches answered out of order leave in account order, their entries with them, so the helper has nothing to sort", () => {
+    const builder = new ChunkBuilder<string>("2026-11-27", 100);
+    const at = (start: number): PlayerRow[] => [[start + 1, `p${start}-x`, 1, 2, 3, 4, 5, 6, 7, 8, 9]];
+    for (const [id, start] of [[3, 5200], [1, 5000], [2, 5100]] as const) {
+      builder.add({ id, platform: "xbox", start, end: start + 100 }, rowsToColumns(at(start)), PROVENANCE, `batch ${id}`);
+    }
+    const built = builder.take()!;
+    const players = unpackColumns(built.chunk.players);
+    expect(players.accountId).toEqual([5001, 5101, 5201]);
+    expect(uniqueSortedPlayers(players)).toBe(players); // already in order: returned as it is
+    expect(built.chunk.batches.map((b) => b.start)).toEqual([5000, 5100, 5200]);
+    expect(built.entries).toEqual([1, 2, 3].map((id) => ({ batchId: id, meta: `batch ${id}` })));
+  });
+
   test("dedupe/sort keeps every column of the last row per account, in account order", () => {
     const builder = new ChunkBuilder<null>("2026-11-27", 10);
     const later = (id: number, battles: number): PlayerRow => [id, `p${id}-x`, 1, 2, 3, battles, 5, 6, 7, 8, 9];
-    builder.add({ id: 1, platform: "xbox", start: 5000, end: 5100 }, [later(5002, 10), later(5001, 20)], PROVENANCE, null);
-    builder.add({ id: 2, platform: "xbox", start: 5000, end: 5100 }, [later(5002, 30)], PROVENANCE, null);
-    const columns = uniqueSortedPlayers(builder.take()!.chunk.players);
+    builder.add({ id: 1, platform: "xbox", start: 5000, end: 5100 }, rowsToColumns([later(5002, 10), later(5001, 20)]), PROVENANCE, null);
+    builder.add({ id: 2, platform: "xbox", start: 5000, end: 5100 }, rowsToColumns([later(5002, 30)]), PROVENANCE, null);
+    const columns = uniqueSortedPlayers(unpackColumns(builder.take()!.chunk.players));
     expect(columns.accountId).toEqual([5001, 5002]);
     expect(columns.battles).toEqual([20, 30]);
     expect(columns.nickname).toEqual(["p5001-x", "p5002-x"]);

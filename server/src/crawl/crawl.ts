@@ -9,19 +9,19 @@
  * and sending, and talks back only to the sessions it was given.
  * Its state changes only through `setState`:   crawling → complete
  */
-import type { ClientMessage, Batch } from "@wotc/schema/wire/messages";
+import type { Batch } from "@wotc/schema/wire/messages";
+import { accountIds, columnsToRows, rowsToColumns, type ResultColumns } from "@wotc/schema/wire/result-frame";
 import type { ServerConfig } from "@wotc/schema/config";
 import type { CheckState } from "@wotc/schema/db/run-batches";
-import type { PlayerRow } from "@wotc/schema/player";
 import type { PoolEvents } from "../db/pool";
 import type { DbErrorClass } from "../db/db-errors";
-import type { WriteJob, WriteOutcome, SuspectBatch } from "../db/messages";
-import { emptyColumns } from "../db/messages";
+import type { SubmittedJob, WriteOutcome, SuspectBatch } from "../db/messages";
+import { packResults } from "../db/column-transfer";
 import type { LeaseBook } from "../plan/lease-book";
 import { RateMeter } from "../rate-meter";
-import type { Receipt, WorkHandler } from "../ws/hub";
+import type { Receipt, WorkHandler, WorkMessage } from "../ws/hub";
 import type { ClientSession } from "../ws/client-session";
-import { answerHash, sortRows, type Answer } from "../verify/answer";
+import { answerHash, type Answer } from "../verify/answer";
 import type { KnownAccounts } from "../verify/known-accounts";
 import { PaceMeter } from "../verify/pace";
 import type { TrustBook } from "../verify/trust-book";
@@ -29,9 +29,9 @@ import type { TrustLevel } from "@wotc/schema/db/client-tokens";
 import { Verifier, trustRank, type CaseReason, type Peer } from "../verify/verifier";
 import type { Verdict } from "../verify/verdict";
 import { BatchFailures } from "./batch-failures";
-import { appendRows, chunkBatch, ChunkBuilder } from "./chunk-builder";
+import { chunkBatch, ChunkBuilder } from "./chunk-builder";
 import type { Provenance } from "./provenance";
-import { checkRows, printable, type Refusal } from "./result-check";
+import { checkResult, printable, type Refusal } from "./result-check";
 import type { RunErrors } from "./run-errors";
 
 export type CrawlState = "crawling" | "complete";
@@ -39,7 +39,7 @@ export type CrawlState = "crawling" | "complete";
 /** What the crawl needs from the DB helper pool. */
 export interface ChunkSink {
   readonly pending: number;
-  submit(job: WriteJob): number;
+  submit(job: SubmittedJob): number;
 }
 
 export interface CrawlDeps {
@@ -84,7 +84,7 @@ interface Worker {
 
 /** Written with a batch: the answer it came from (rows dropped) and what to do when it commits. */
 interface WriteMeta {
-  answer: Omit<Answer, "rows">;
+  answer: Omit<Answer, "rows" | "result">;
   state: CheckState;
   /** A repair that replaced a committed answer: judge that answer by the stored rows. */
   judge?: { token: string; at: number };
@@ -215,7 +215,7 @@ export class Crawl implements WorkHandler {
     if (released.length > 0) this.fillAll();
   }
 
-  receive(session: ClientSession, message: ClientMessage): Receipt {
+  receive(session: ClientSession, message: WorkMessage): Receipt {
     const w = this.workers.get(session.id);
     if (!w) return { refused: "this client is not working on the crawl" };
     switch (message.type) {
@@ -223,7 +223,7 @@ export class Crawl implements WorkHandler {
         this.book.renew(session.id, this.leaseMs, this.maxLeaseMs);
         return undefined;
       case "result":
-        return this.accept(w, message.id, message.rows as PlayerRow[]);
+        return this.accept(w, message.id, message.result);
       case "failed": {
         const refused = this.failedReport(w, message.id, message.reason);
         return refused ? { refused } : undefined;
@@ -334,7 +334,7 @@ export class Crawl implements WorkHandler {
 
   // ---- answers ---------------------------------------------------------
 
-  private accept(w: Worker, id: number, rows: PlayerRow[]): Receipt {
+  private accept(w: Worker, id: number, result: ResultColumns): Receipt {
     const { session } = w;
     const lease = this.book.leaseOf(id);
     if (!lease || lease.holder !== session.id) {
@@ -346,7 +346,7 @@ export class Crawl implements WorkHandler {
       });
     }
     const batch = this.book.plan.batch(id);
-    const bad = checkRows(batch, rows);
+    const bad = checkResult(batch, result);
     if (bad) return this.refused(w, id, bad);
     if (!w.pace.take()) {
       w.paceViolations++;
@@ -356,7 +356,6 @@ export class Crawl implements WorkHandler {
       }
       return this.refused(w, id, { reason: "too fast", message });
     }
-    const sorted = sortRows(rows);
     const answer: Answer = {
       batchId: id,
       sessionId: session.id,
@@ -364,7 +363,7 @@ export class Crawl implements WorkHandler {
       keyIndex: w.peer.keyIndex,
       leasedAt: lease.leasedAt,
       receivedAt: this.now(),
-      rows: sorted,
+      result,
       hash: "",
     };
     this.trust.result(answer.token);
@@ -372,7 +371,7 @@ export class Crawl implements WorkHandler {
     w.ids += batch.end - batch.start;
     if (lease.check) {
       this.counters.checkAnswers++;
-      answer.hash = answerHash(sorted);
+      withRows(answer);
       this.book.hold(session.id, id);
       this.caseAnswer(id, answer);
     } else {
@@ -404,14 +403,14 @@ export class Crawl implements WorkHandler {
       return this.write(batch, answer, repair ? "repaired" : level === "operator" ? "operator" : "skipped", [], repair);
     }
     let reason: CaseReason | undefined;
-    if (this.deps.known.firstMissing(id, batch.start, answer.rows!.map((r) => r[0])) !== undefined) reason = "left out known accounts";
+    if (this.deps.known.firstMissing(id, batch.start, accountIds(answer.result!)) !== undefined) reason = "left out known accounts";
     else if (this.trust.wantsCheck(answer.token)) reason = level === "new" ? "new token" : "spot check";
     if (reason === "spot check" && this.verifier.size >= this.config.verification.maxHeldBatches) reason = undefined;
     if (!reason) {
       this.book.write(id); // drops the answerer's own lease
       return this.write(batch, answer, repair ? "repaired" : "skipped", [], repair);
     }
-    answer.hash = answerHash(answer.rows!);
+    withRows(answer);
     this.book.hold(holder, id);
     this.verifier.open(id, reason, answer, { committed: false, repair });
     this.counters.checksOpened++;
@@ -601,24 +600,22 @@ export class Crawl implements WorkHandler {
   // ---- writing ---------------------------------------------------------
 
   private write(batch: Batch, answer: Answer, state: CheckState, checkedBy: string[], repair: boolean, judge?: WriteMeta["judge"]): void {
-    const rows = answer.rows!;
+    const result = answer.result ?? rowsToColumns(answer.rows!);
     const provenance = {
       answeredBy: answer.token,
       checkState: state,
       checkedBy: checkedBy.length > 0 ? checkedBy.join(",") : null,
-      answerHash: state === "unchecked" || answer.hash ? answer.hash || answerHash(rows) : null,
+      answerHash: state === "unchecked" || answer.hash ? answer.hash || answerHash(answer.rows ?? columnsToRows(result)) : null,
     };
-    const { rows: _rows, ...withoutRows } = answer;
+    const { rows: _rows, result: _result, ...withoutRows } = answer;
     const meta: WriteMeta = { answer: { ...withoutRows, hash: provenance.answerHash ?? "" }, state, ...(judge ? { judge } : {}) };
-    this.deps.known.addAll(batch.id, batch.start, rows.map((r) => r[0]));
+    this.deps.known.addAll(batch.id, batch.start, accountIds(result));
     const clearsFailed = this.deps.previouslyFailed?.has(batch.id) ?? false;
     if (repair) {
-      const players = emptyColumns();
-      appendRows(players, batch, rows);
       const job = {
         runDate: this.date,
-        batches: [chunkBatch(batch, rows, provenance)],
-        players,
+        batches: [chunkBatch(batch, result, provenance)],
+        players: packResults([{ result, platform: batch.platform }]),
         repair: true as const,
         judge: judge !== undefined,
         storedAt: judge ? [judge.at] : undefined,
@@ -626,11 +623,11 @@ export class Crawl implements WorkHandler {
       this.submit(job, [{ batchId: batch.id, meta }]);
       return;
     }
-    const full = this.builder.add(batch, rows, provenance, meta, clearsFailed);
+    const full = this.builder.add(batch, result, provenance, meta, clearsFailed);
     if (full) this.submit(full.chunk, full.entries);
   }
 
-  private submit(job: WriteJob, entries: { batchId: number; meta: WriteMeta }[]): void {
+  private submit(job: SubmittedJob, entries: { batchId: number; meta: WriteMeta }[]): void {
     const chunkId = this.sink!.submit(job);
     this.chunks.set(chunkId, entries);
   }
@@ -806,4 +803,15 @@ export class Crawl implements WorkHandler {
       counters: this.counters,
     };
   }
+}
+
+/**
+ * The answer's rows, for the verifier (it relates answers row by row) and its
+ * hash: only answers that are checked need them, so they are made from the
+ * columns then, not for every result.
+ */
+function withRows(answer: Answer): Answer {
+  answer.rows ??= columnsToRows(answer.result!);
+  answer.hash ||= answerHash(answer.rows);
+  return answer;
 }

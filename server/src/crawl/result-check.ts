@@ -4,16 +4,16 @@
  * Refused here, a row costs its sender a strike; written, it would fail the
  * whole chunk and every other client's batches in it.
  */
-import type { PlayerRow } from "@wotc/schema/player";
-// what PostgreSQL would refuse in a row: int4 counters over 2^31-1, NUL in text (from schema/player.ts' SQL types)
-import { unstorableField } from "@wotc/schema/player-code";
+import { PLAYER_FIELDS, SQL_MAX, WIRE_BOUNDS } from "@wotc/schema/player";
 import type { Batch } from "@wotc/schema/wire/messages";
+import { NUMBER_POSITIONS, type ResultColumns } from "@wotc/schema/wire/result-frame";
 
 export type RefusalReason =
   | "not leased"
   | "already answered"
   | "outside the batch"
   | "repeated account"
+  | "out of order"
   | "unstorable value"
   | "too fast"
   | "too many failures"
@@ -24,17 +24,52 @@ export interface Refusal {
   message: string;
 }
 
-export function checkRows(batch: Batch, rows: readonly PlayerRow[]): Refusal | undefined {
-  const seen = new Set<number>();
-  for (const row of rows) {
-    const accountId = row[0];
-    if (accountId < batch.start || accountId >= batch.end) {
+/**
+ * Per numeric column of a result, the values it may carry: the wire bounds of
+ * its kind, narrowed to what its SQL column stores (schema/player.ts).
+ */
+const NUMBER_CHECKS = NUMBER_POSITIONS.map((position) => {
+  const field = PLAYER_FIELDS[position]!;
+  const wire = WIRE_BOUNDS[field.kind as keyof typeof WIRE_BOUNDS];
+  const stores = field.sql === "text" ? Infinity : SQL_MAX[field.sql];
+  return { field, min: wire.min, wireMax: wire.max, max: Math.min(wire.max, stores) };
+});
+
+/**
+ * The door checks of a result in columns (from a binary frame, or JSON rows
+ * put in columns): accounts inside the batch, in strictly increasing order
+ * (so none twice), every number an integer its column can hold, no NUL in a
+ * nickname. Runs over typed arrays, a few nanoseconds a value.
+ */
+export function checkResult(batch: Batch, result: ResultColumns): Refusal | undefined {
+  const { rows, numbers } = result;
+  for (let r = 0; r < rows; r++) {
+    const accountId = numbers[r]!;
+    if (!(accountId >= batch.start && accountId < batch.end) || !Number.isInteger(accountId)) {
       return { reason: "outside the batch", message: `batch ${batch.id} result has account ${accountId} outside [${batch.start}, ${batch.end})` };
     }
-    if (seen.has(accountId)) return { reason: "repeated account", message: `batch ${batch.id} result has account ${accountId} twice` };
-    const unstorable = unstorableField(row);
-    if (unstorable) return { reason: "unstorable value", message: `batch ${batch.id} result, account ${accountId}: ${unstorable}` };
-    seen.add(accountId);
+    if (r > 0 && accountId <= numbers[r - 1]!) {
+      return accountId === numbers[r - 1]
+        ? { reason: "repeated account", message: `batch ${batch.id} result has account ${accountId} twice` }
+        : { reason: "out of order", message: `batch ${batch.id} result has account ${accountId} after ${numbers[r - 1]}: rows must be in increasing account order` };
+    }
+  }
+  for (let c = 1; c < NUMBER_CHECKS.length; c++) {
+    const { field, min, max, wireMax } = NUMBER_CHECKS[c]!;
+    const base = c * rows;
+    for (let r = 0; r < rows; r++) {
+      const value = numbers[base + r]!;
+      if (value >= min && value <= max && Number.isInteger(value)) continue;
+      const what = value >= min && value <= wireMax && Number.isInteger(value) ? `${field.column} ${value} is over ${max}` : `${field.name} ${value} is not an integer in ${min}..${wireMax}`;
+      return { reason: "unstorable value", message: `batch ${batch.id} result, account ${numbers[r]}: ${what}` };
+    }
+  }
+  const nul = result.nicknames.indexOf("\u0000");
+  if (nul >= 0) {
+    let at = 0;
+    let r = 0;
+    while (r < rows - 1 && at + result.nicknameLengths[r]! <= nul) at += result.nicknameLengths[r++]!;
+    return { reason: "unstorable value", message: `batch ${batch.id} result, account ${numbers[r]}: nickname contains a NUL character` };
   }
   return undefined;
 }

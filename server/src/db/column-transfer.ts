@@ -9,7 +9,8 @@
  * Every numeric field fits a float64 exactly (schema/player.ts bounds them to
  * 2^53), and lengths rather than a separator keep any string intact.
  */
-import { PLAYER_FIELDS, type PlayerColumns } from "@wotc/schema/player";
+import { PLAYER_FIELDS, type Platform, type PlayerColumns } from "@wotc/schema/player";
+import type { ResultColumns } from "@wotc/schema/wire/result-frame";
 
 type Column = keyof PlayerColumns;
 
@@ -40,6 +41,73 @@ export function packColumns(columns: PlayerColumns): PackedColumns {
     return { joined: values.join(""), lengths };
   });
   return { rows, numbers, texts };
+}
+
+/**
+ * Results in columns (each batch's, as checked) packed into one chunk: each
+ * numeric column copied into place, the nicknames joined as
+ * they came. The platform of each row comes from its nickname, else the
+ * crawled batch's (consoleOf).
+ */
+export function packResults(parts: readonly { result: ResultColumns; platform: Platform }[]): PackedColumns {
+  let rows = 0;
+  for (const { result } of parts) rows += result.rows;
+  const numbers = new Float64Array(rows * NUMBER_COLUMNS.length);
+  const nicknameLengths = new Uint32Array(rows);
+  const consoleLengths = new Uint32Array(rows);
+  const nicknames = new Array<string>(parts.length);
+  const consoles = new Array<string>(rows);
+  let at = 0;
+  for (let p = 0; p < parts.length; p++) {
+    const { result, platform } = parts[p]!;
+    const n = result.rows;
+    const from = result.numbers;
+    // plain loops: a subarray + set per column and batch cost more than the ~60 values it copies
+    for (let c = 0; c < NUMBER_COLUMNS.length; c++) {
+      const to = c * rows + at;
+      const source = c * n;
+      for (let r = 0; r < n; r++) numbers[to + r] = from[source + r]!;
+    }
+    nicknames[p] = result.nicknames;
+    let end = 0;
+    for (let r = 0; r < n; r++) {
+      const length = result.nicknameLengths[r]!;
+      nicknameLengths[at + r] = length;
+      end += length;
+      const platformOf = consoleAt(result.nicknames, end, length, platform);
+      consoles[at + r] = platformOf;
+      consoleLengths[at + r] = platformOf.length;
+    }
+    at += n;
+  }
+  return {
+    rows,
+    numbers,
+    texts: TEXT_COLUMNS.map((name) =>
+      name === "console" ? { joined: consoles.join(""), lengths: consoleLengths } : { joined: nicknames.join(""), lengths: nicknameLengths },
+    ),
+  };
+}
+
+/**
+ * consoleOf for the nickname of `length` characters that ends at `end` in the
+ * joined nicknames, read from its last two characters instead of a slice
+ * (tests/unit/column-transfer.test.ts holds it to consoleOf).
+ */
+function consoleAt(joined: string, end: number, length: number, crawled: Platform): Platform {
+  if (length < 2 || joined.charCodeAt(end - 2) !== 45 /* - */) return crawled;
+  const last = joined.charCodeAt(end - 1);
+  return last === 120 /* x */ ? "xbox" : last === 112 /* p */ ? "ps" : crawled;
+}
+
+/** Columns that are packed already (a chunk built from results), as against PlayerColumns. */
+export function isPacked(players: PlayerColumns | PackedColumns): players is PackedColumns {
+  return (players as PackedColumns).numbers instanceof Float64Array;
+}
+
+/** A copy whose buffers can be moved while the original stays usable (typed arrays copied natively; strings are immutable). */
+export function copyPacked(packed: PackedColumns): PackedColumns {
+  return { rows: packed.rows, numbers: packed.numbers.slice(), texts: packed.texts.map((t) => ({ joined: t.joined, lengths: t.lengths.slice() })) };
 }
 
 /** The buffers postMessage can move instead of copying. */

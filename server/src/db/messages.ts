@@ -53,6 +53,12 @@ export interface RepairChunk extends IngestChunk {
 
 export type WriteJob = IngestChunk | RepairChunk;
 
+/**
+ * What the crawl hands the pool: a chunk built from results comes packed
+ * already (column-transfer.ts), a job from elsewhere may be in columns.
+ */
+export type SubmittedJob = (Omit<IngestChunk, "players"> & Partial<Omit<RepairChunk, "players">>) & { players: PlayerColumns | PackedColumns };
+
 /** A batch left out of the write because the trigger found counters moving back: its rows, for a second opinion. */
 export interface SuspectBatch {
   index: number;

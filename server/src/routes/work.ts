@@ -41,6 +41,7 @@ export function workRoute(deps: { config: ServerConfig; hub: ClientHub; tokens: 
         agreements: c.get("agreements"),
         address: c.get("address"),
         ...(ownKey && !("invalid" in ownKey) ? { ownKey } : {}),
+        ...(c.req.query("results") ? { resultFormat: c.req.query("results") } : {}),
       };
       const outdated = refuseOldClient(deps.config, c, c.req.query("version"));
       let session: ClientSession | undefined;

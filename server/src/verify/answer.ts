@@ -6,6 +6,7 @@
  * a way no battle explains. That is the whole test, made precise below.
  */
 import type { PlayerRow } from "@wotc/schema/player";
+import type { ResultColumns } from "@wotc/schema/wire/result-frame";
 
 export interface Answer {
   batchId: number;
@@ -19,6 +20,8 @@ export interface Answer {
   receivedAt: number;
   /** Sorted by account id; absent for an answer known only by its hash (committed earlier, rows in the database). */
   rows?: PlayerRow[];
+  /** The result as received and checked (columns, in account order): what is written. Absent for an answer known only by its rows or hash. */
+  result?: ResultColumns;
   hash: string;
 }
 

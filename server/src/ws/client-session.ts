@@ -29,6 +29,8 @@ export interface SessionIdentity {
   address: string;
   /** The WG key the client brought (its hash and rate), if it brought one. */
   ownKey?: OwnKey;
+  /** The binary result format the client offered on the work socket (`results=`), if any. */
+  resultFormat?: string;
 }
 
 export class ClientSession {

@@ -7,6 +7,7 @@
  */
 import * as v from "valibot";
 import { ClientMessage, MAX_MESSAGE_BYTES, type ServerMessage } from "@wotc/schema/wire/messages";
+import { decodeResultFrame, RESULT_FRAME_FORMAT, rowsToColumns, type ResultColumns } from "@wotc/schema/wire/result-frame";
 import type { ServerConfig } from "@wotc/schema/config";
 import type { OwnKey } from "@wotc/schema/wire/register";
 import { KeyRing } from "../keys";
@@ -15,13 +16,19 @@ import { ClientSession, type SessionIdentity, type SessionSocket } from "./clien
 /** Strikes (bad messages, refused results) in one minute before a client is dropped. */
 export const MAX_STRIKES_PER_MINUTE = 20;
 
+/**
+ * A client's message as the work handler gets it: a result in columns,
+ * whether it came as a binary result frame or as JSON rows.
+ */
+export type WorkMessage = Exclude<ClientMessage, { type: "result" }> | { type: "result"; id: number; result: ResultColumns };
+
 export interface WorkHandler {
   /** A client is there to work (it connected, or this handler just took over). */
   join(session: ClientSession): void;
   /** The client's rate share or in-flight target changed. */
   rateChanged(session: ClientSession): void;
   /** A validated message from a working client: refused (an error to reply with, a strike), a result accepted, or nothing to say. */
-  receive(session: ClientSession, message: ClientMessage): Receipt;
+  receive(session: ClientSession, message: WorkMessage): Receipt;
   /** The client is gone: its leases return to the queue. */
   leave(session: ClientSession): void;
 }
@@ -41,7 +48,8 @@ export class ClientHub {
   private work: WorkHandler | undefined;
   /** Told to clients who connect while there is no crawl (scheduled mode between runs). */
   private idleReason = "no crawl is running";
-  readonly counters = { invalidMessages: 0, droppedClients: 0, connections: 0 };
+  /** resultFrames / jsonResults: results received as binary frames and as JSON (clients from before frames). */
+  readonly counters = { invalidMessages: 0, droppedClients: 0, connections: 0, resultFrames: 0, jsonResults: 0 };
 
   constructor(
     private readonly config: ServerConfig,
@@ -83,6 +91,8 @@ export class ClientHub {
     this.counters.connections++;
     const own = identity.ownKey ? `, its own WG key at ${describeClaim(identity.ownKey)}` : "";
     this.log(`client ${session.name} (${session.address}, token ${session.tokenName}${own}) connected`);
+    // Before any work: its results come back in the format agreed here
+    if (identity.resultFormat === RESULT_FRAME_FORMAT) session.send({ type: "formats", results: RESULT_FRAME_FORMAT });
     this.resplit(session.keyIndex);
     if (this.work) this.work.join(session);
     else session.wait(this.idleReason);
@@ -103,20 +113,8 @@ export class ClientHub {
     session.lastMessageAt = Date.now();
     const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
     if (size > MAX_MESSAGE_BYTES) return this.strike(session, `message of ${size} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`);
-    if (typeof data !== "string") return this.strike(session, "binary frames are not part of the protocol; send JSON text");
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      return this.strike(session, "message is not valid JSON");
-    }
-    const parsed = v.safeParse(ClientMessage, json);
-    if (!parsed.success) {
-      const issue = parsed.issues[0];
-      const path = v.getDotPath(issue);
-      return this.strike(session, `invalid message${path ? ` at ${path}` : ""}: ${issue.message}`);
-    }
-    const message = parsed.output;
+    const message = typeof data === "string" ? this.parseText(session, data) : this.parseFrame(session, data);
+    if (!message) return;
     if (message.type === "stats") session.stats = message.stats;
     if (message.type === "release") session.setState("draining");
     if (!this.work) return message.type === "stats" || message.type === "release" ? undefined : this.strike(session, "no crawl is running");
@@ -128,6 +126,34 @@ export class ClientHub {
       session.batchesAccepted++;
       session.idsAccepted += receipt.accepted.ids;
     }
+  }
+
+  /** A JSON text message, validated; a result's rows put in columns. Undefined (and a strike) when it is not a message. */
+  private parseText(session: ClientSession, data: string): WorkMessage | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      return void this.strike(session, "message is not valid JSON");
+    }
+    const parsed = v.safeParse(ClientMessage, json);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const path = v.getDotPath(issue);
+      return void this.strike(session, `invalid message${path ? ` at ${path}` : ""}: ${issue.message}`);
+    }
+    const message = parsed.output;
+    if (message.type !== "result") return message;
+    this.counters.jsonResults++;
+    return { type: "result", id: message.id, result: rowsToColumns(message.rows) };
+  }
+
+  /** A binary frame: only a result frame (schema/wire/result-frame.ts) is one. */
+  private parseFrame(session: ClientSession, data: ArrayBuffer | Uint8Array): WorkMessage | undefined {
+    const decoded = decodeResultFrame(data instanceof Uint8Array ? data : new Uint8Array(data));
+    if ("error" in decoded) return void this.strike(session, decoded.error);
+    this.counters.resultFrames++;
+    return { type: "result", id: decoded.id, result: decoded.result };
   }
 
   /** Disconnects every client that connected with the token whose hash is `tokenHash`. */

@@ -1,21 +1,28 @@
 /**
- * Bun's allocator (mimalloc) hands memory freed while the client worked back
- * to the OS each time the event loop goes idle, and at 20 requests/s the loop
- * goes idle dozens of times a second. Measured (bench client-rate, one client
- * at 20 requests/s): 5.1% of one core with it, 2.7% without, for about 5 MB
- * more RSS; in bench e2e the clients' CPU per million IDs halves too.
+ * Bun's allocator (mimalloc) hands memory freed while a process works back to
+ * the OS each time the event loop goes idle, and both our processes idle many
+ * times a second: a client at 20 requests/s between requests, the server
+ * between WebSocket messages. Both start themselves once more with purging
+ * off. Measured:
  *
- * The server does not: its CPU per million IDs in bench e2e fell from 7.1 s
- * to 4.1 s with purging off, but in bench full-day its peak RSS rose from
- * about 240 MB to 351 MB and kept growing (+23% from 10% to 100% of the run),
- * past the 300 MB an operator's box is promised.
+ * - client (bench client-rate, one client at 20 requests/s): 5.1% of one core
+ *   with purging, 2.7% without, for about 5 MB more RSS; in bench e2e its CPU
+ *   per million IDs halved too.
+ * - server (bench e2e, WOTC_BENCH_THREADS=1, 2M IDs): 7.4 CPU s per million
+ *   IDs with purging, 3.4 without; the allocator's scavenger thread alone took
+ *   2.4 s of the run, and the main thread and the DB helpers each lost a third
+ *   of their CPU to faulting freed pages back in. In bench full-day its peak
+ *   RSS is 270 MB (+7% from 10% to 100% of the run). Before results came as
+ *   binary frames (schema/wire/result-frame.ts) the same setting left it at
+ *   351 MB and still growing: the JSON rows of every result were most of what
+ *   it allocated and freed.
  *
  * mimalloc reads its options from the environment only as the process starts,
- * so the client starts itself once more (process.execve: the same process,
- * pid and arguments) with MIMALLOC_PURGE_DELAY=-1. It does not when the
- * volunteer set the variable, on Windows (no execve), or when an updating
- * predecessor started it (its IPC channel would not survive the exec; the
- * next start then tunes it).
+ * so the process starts itself once more (process.execve: the same process,
+ * pid and arguments) with MIMALLOC_PURGE_DELAY=-1. It does not when the user
+ * set the variable, on Windows (no execve), under Bun's profiler or inspector
+ * (the exec kills it), or when an updating predecessor started it (its IPC
+ * channel would not survive the exec; the next start then tunes it).
  */
 export const PURGE_DELAY_ENV = "MIMALLOC_PURGE_DELAY";
 
@@ -32,10 +39,14 @@ export interface ExecDeps {
   execve?: (file: string, args: string[], env: Record<string, string | undefined>) => void;
 }
 
+const UNDER_A_TOOL = /^--(cpu-prof|heap-prof|inspect)/;
+
 /** The command that runs this program again, or undefined when it should not (see above). */
 export function tunedRestart(deps: ExecDeps): { file: string; args: string[]; env: Record<string, string | undefined> } | undefined {
   if (deps.env[PURGE_DELAY_ENV] !== undefined || deps.platform === "win32" || !deps.execve) return undefined;
   if (deps.ipc || deps.env.NODE_CHANNEL_FD !== undefined) return undefined;
+  // Bun started under its profiler or inspector dies in the exec (measured: exit by signal, no profile written)
+  if (deps.execArgv.some((flag) => UNDER_A_TOOL.test(flag))) return undefined;
   const compiled = deps.main.startsWith("/$bunfs/") || deps.main.includes("~BUN");
   // a compiled client is its own runtime: argv[1] names the embedded entry point, not a file to run
   const program = compiled ? [] : [...deps.execArgv, deps.argv[1]!];
