@@ -30,6 +30,12 @@
  *   And, since keys can be shared with clients we do not know about, it cuts
  *   the pace multiplicatively, which then recovers linearly to the full
  *   share: AIMD, as TCP does for the same reason.
+ * - `groupSize` g > 1 starts requests g at a time on slots g intervals apart
+ *   (when g divides the allotment; otherwise one at a time). Any A+1
+ *   consecutive starts still span a whole window, as with single slots, but
+ *   the client wakes once per group instead of once per request, which at
+ *   20 requests/s is most of what a volunteer's CPU goes to (client.ts,
+ *   REQUESTS_PER_WAKEUP, has the figures).
  */
 import { type Clock, systemClock, type TimerHandle } from "./clock";
 
@@ -60,6 +66,8 @@ export interface RateLimiterOptions {
   maxWindowMarginMs?: number;
   /** …and it narrows again by 1 ms per this long without one. */
   marginDecayMs?: number;
+  /** Requests started together on one slot, the slots that many intervals apart (see above); default 1. */
+  groupSize?: number;
 }
 
 interface Waiter {
@@ -97,6 +105,7 @@ export class RateLimiter {
   private readonly marginStepMs: number;
   private readonly maxMarginMs: number;
   private readonly marginDecayMs: number;
+  private readonly groupSize: number;
   /** The margin right after the last widening, and when that was. */
   private widenedMarginMs: number;
   private widenedAt = -Infinity;
@@ -104,6 +113,9 @@ export class RateLimiter {
   private active = 0;
   /** The slot of the last request started (may be a little before its real start, for a late timer). */
   private lastSlot = -Infinity;
+  /** Requests started on lastSlot, and how many more may join them there. */
+  private slotUsed = 0;
+  private slotLeft = 0;
   /** Real start times of recent requests, oldest first: the hard check. */
   private readonly starts: number[] = [];
   private readonly waiters: Waiter[] = [];
@@ -123,6 +135,7 @@ export class RateLimiter {
     this.marginStepMs = options.marginStepMs ?? 5;
     this.maxMarginMs = options.maxWindowMarginMs ?? 100;
     this.marginDecayMs = options.marginDecayMs ?? 5_000;
+    this.groupSize = Math.max(1, Math.floor(options.groupSize ?? 1));
     this.widenedMarginMs = this.baseMarginMs;
     this.maxConcurrent = Math.max(1, Math.floor(maxConcurrent));
     this.share = null;
@@ -142,6 +155,7 @@ export class RateLimiter {
       this.pendingRaise = null;
       this.setShare(next);
     }
+    this.slotLeft = 0; // a group was sized for the old share
     this.cancelTimer();
     this.pump();
   }
@@ -225,11 +239,18 @@ export class RateLimiter {
       }
       if (this.share === 0) return this.scheduleRaise(); // paused until the server grants a rate again
       if (this.pace !== null) {
-        const { slot, start } = this.slotFor(head, now);
+        const { slot, start, joins } = this.slotFor(head, now);
         if (start > now) return this.scheduleAt(this.pendingRaise ? Math.min(start, this.pendingRaise.at) : start);
-        // held back a little by the hard check (an earlier start was late): keep the slots where they
-        // were, as for a late timer; held back far (a smaller share), the slots move with it
-        this.lastSlot = start - slot <= this.maxCatchUpMs ? slot : start;
+        if (joins) {
+          this.slotUsed++;
+          this.slotLeft--;
+        } else {
+          // held back a little by the hard check (an earlier start was late): keep the slots where they
+          // were, as for a late timer; held back far (a smaller share), the slots move with it
+          this.lastSlot = start - slot <= this.maxCatchUpMs ? slot : start;
+          this.slotUsed = 1;
+          this.slotLeft = groupOf(this.pace, this.groupSize) - 1;
+        }
         this.starts.push(now);
         while (this.starts.length > 0 && this.starts[0]! < now - Math.max(KEEP_STARTS_MS, this.windowMs(now))) this.starts.shift();
       }
@@ -241,19 +262,22 @@ export class RateLimiter {
   }
 
   /**
-   * The head request's slot: one interval (at the current pace) after the
-   * last, made up for a late timer by at most maxCatchUpMs, never before it
-   * asked (idle time earns no burst). Its start: the slot, or later if the
-   * last `allotment` real starts and this one would fit in one window.
+   * The head request's slot: the last one while its group has room and it
+   * is at most maxCatchUpMs old, else one interval (at the current pace) per
+   * request started on the last, made up for a late timer by at most
+   * maxCatchUpMs, never before it asked (idle time earns no burst). Its
+   * start: the slot, or later if the last `allotment` real starts and this
+   * one would fit in one window.
    */
-  private slotFor(head: Waiter, now: number): { slot: number; start: number } {
+  private slotFor(head: Waiter, now: number): { slot: number; start: number; joins: boolean } {
     const pace = this.pace!;
     const margin = this.marginMs(now);
+    const joins = this.slotLeft > 0 && this.lastSlot >= now - this.maxCatchUpMs;
     const interval = intervalOf(pace, margin) / this.fraction(now);
-    const slot = Math.max(this.lastSlot + interval, now - this.maxCatchUpMs, head.enqueuedAt);
+    const slot = joins ? this.lastSlot : Math.max(this.lastSlot + this.slotUsed * interval, now - this.maxCatchUpMs, head.enqueuedAt);
     const starts = this.starts;
     const windowOpens = starts.length >= pace.allotment ? starts[starts.length - pace.allotment]! + pace.baseWindowMs + margin : -Infinity;
-    return { slot, start: Math.max(slot, windowOpens) };
+    return { slot, start: Math.max(slot, windowOpens), joins };
   }
 
   private scheduleRaise(): void {
@@ -303,6 +327,12 @@ function paceOf(share: number | null): Pace | null {
   if (share === null || share <= 0) return null;
   const allotment = Math.max(1, Math.floor(share));
   return { share, allotment, baseWindowMs: Math.max(1000, (allotment * 1000) / share) };
+}
+
+/** Requests per slot: the largest size up to `groupSize` that divides the allotment, so every window holds whole groups. */
+function groupOf(pace: Pace, groupSize: number): number {
+  for (let g = Math.min(groupSize, pace.allotment); g > 1; g--) if (pace.allotment % g === 0) return g;
+  return 1;
 }
 
 /** Slot spacing at the full share: the window, margin included, over the allotment. */

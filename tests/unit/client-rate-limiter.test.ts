@@ -192,6 +192,64 @@ describe("rate limiter under a strict sliding window (fake clock)", () => {
   });
 });
 
+describe("rate limiter in groups (groupSize)", () => {
+  test("starts queued requests in fours on slots four intervals apart", async () => {
+    const clock = new ManualClock();
+    const starts = await queued(new RateLimiter(20, 100, { clock, windowMarginMs: 5, groupSize: 4 }), clock, 12);
+    const slot = (4 * 1005) / 20;
+    expect(starts).toEqual([0, 0, 0, 0, slot, slot, slot, slot, 2 * slot, 2 * slot, 2 * slot, 2 * slot]);
+  });
+
+  test("a share the group size does not divide falls back to the largest group that does", async () => {
+    const clock = new ManualClock();
+    const sixes = await queued(new RateLimiter(6, 100, { clock, windowMarginMs: 0, groupSize: 4 }), clock, 6);
+    expect(sixes).toEqual([0, 0, 0, 1000 / 2, 1000 / 2, 1000 / 2]);
+    const other = new ManualClock();
+    const sevens = await queued(new RateLimiter(7, 100, { clock: other, windowMarginMs: 0, groupSize: 4 }), other, 3);
+    expect(sevens).toEqual([0, 1000 / 7, 2000 / 7]);
+  });
+
+  test("in fours, at its share, with late timers, a strict window refuses nothing and >= 99% of R is used", async () => {
+    const random = mulberry32(11);
+    const clock = new ManualClock(() => (random() < 0.1 ? 40 : random() * 3));
+    const { starts } = await simulate({ rps: 20, lanes: 30, latencyMs: 300, seconds: 60, clock, options: { groupSize: 4 } });
+    expect(busiestSecond(starts)).toBeLessThanOrEqual(20);
+    expect(countRejected(starts, 20, "sliding-window")).toBe(0);
+    expect(countRejected(starts, 20, "token-bucket")).toBe(0);
+    expect(starts.length).toBeGreaterThanOrEqual(0.99 * 20 * 60 * (1000 / 1005));
+  });
+
+  test("three clients in groups sharing a key at 7 + 7 + 6 never exceed it together in any second", async () => {
+    const random = mulberry32(5);
+    for (const offsets of [[0, 0, 0], [0, 1, 2], [13, 500, 777]]) {
+      const clock = new ManualClock(() => random() * 6);
+      const all: number[] = [];
+      const runs = [7, 7, 6].map(async (rps, i) => {
+        await new Promise<void>((resolve) => clock.setTimer(resolve, offsets[i]!));
+        const limiter = new RateLimiter(rps, 12, { clock, groupSize: 4 });
+        const lane = async () => {
+          while (clock.now() < 30_000) {
+            const permit = await limiter.acquire();
+            all.push(clock.now());
+            await new Promise<void>((resolve) => clock.setTimer(resolve, 250));
+            permit();
+          }
+        };
+        for (let l = 0; l < 6; l++) void lane();
+      });
+      void Promise.all(runs);
+      await clock.advance(30_000);
+      const steady = all.filter((t) => t < 30_000);
+      expect({ offsets, busiest: busiestSecond(steady), refused: countRejected(steady, 20, "sliding-window") }).toEqual({
+        offsets,
+        busiest: expect.any(Number),
+        refused: 0,
+      });
+      expect(steady.length).toBeGreaterThanOrEqual(0.97 * 20 * 30);
+    }
+  });
+});
+
 describe("rate limiter without a rate", () => {
   test("rps null lets maxConcurrent requests run at once, the next when one finishes", async () => {
     const limiter = new RateLimiter(null, 3, { clock: new ManualClock() });
