@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { ServerConfig } from "@wotc/schema/config";
 import { ClientHub } from "../../server/src/ws/hub";
+import { refillStep } from "../../server/src/crawl/crawl";
 import { crawling, fakeClient as fake, testConfig } from "../support/crawl-harness";
 
 const config = (server: Record<string, unknown> = {}) => testConfig({ server });
@@ -88,14 +89,24 @@ describe("rate shares", () => {
 });
 
 describe("leasing", () => {
-  test("a client gets rate + extra batches, and a result frees room for the next", () => {
+  test("the refill step is up to four slots and at most a fifth of what a client holds, so a small share still gets one at a time", () => {
+    expect([1, 3, 5, 9, 10, 19, 20, 22, 32].map(refillStep)).toEqual([1, 1, 1, 1, 2, 3, 4, 4, 4]);
+  });
+
+  test("a client gets rate + extra batches, and answers free room that is refilled four at a time, in one message", () => {
     const { hub, book } = crawling(config());
     const a = fakeClient(hub, "a");
     const work = a.received.filter((m) => m.type === "work").flatMap((m) => (m.type === "work" ? m.batches : []));
     expect(work).toHaveLength(22);
     const first = work[0]!;
-    hub.message(a.session, JSON.stringify({ type: "result", id: first.id, rows: [] }));
+    const messages = () => a.received.filter((m) => m.type === "work").length;
+    const before = messages();
+    for (const batch of work.slice(0, 3)) hub.message(a.session, JSON.stringify({ type: "result", id: batch.id, rows: [] }));
+    expect(book.heldBy(a.session.id)).toBe(19);
+    expect(messages()).toBe(before);
+    hub.message(a.session, JSON.stringify({ type: "result", id: work[3]!.id, rows: [] }));
     expect(book.heldBy(a.session.id)).toBe(22);
+    expect(messages()).toBe(before + 1);
     expect(book.state(first.id)).toBe("writing");
     // a second answer to the same batch is refused
     hub.message(a.session, JSON.stringify({ type: "result", id: first.id, rows: [] }));

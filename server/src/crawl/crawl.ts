@@ -254,7 +254,9 @@ export class Crawl implements WorkHandler {
       return;
     }
     const wanted = session.inFlight - this.book.heldBy(session.id);
-    if (wanted <= 0) return;
+    // Topped up a few at a time, not after every answer: each work message wakes the client, and at
+    // 20 requests/s that was a wake-up per request (a volunteer's CPU is mostly wake-ups)
+    if (wanted <= 0 || wanted < refillStep(session.inFlight)) return;
     const batches: Batch[] = [];
     // Checks first: answers of other clients wait for them.
     for (const id of this.verifier.choose(w.peer, this.peers(), wanted)) {
@@ -814,4 +816,9 @@ function withRows(answer: Answer): Answer {
   answer.rows ??= columnsToRows(answer.result!);
   answer.hash ||= answerHash(answer.rows);
   return answer;
+}
+
+/** Free lease slots a client gets new work for at once: up to 4, never more than a fifth of what it holds, so it never runs dry. */
+export function refillStep(inFlight: number): number {
+  return Math.max(1, Math.min(4, Math.floor(inFlight / 5)));
 }
