@@ -137,23 +137,7 @@ describe("rate limiter under a strict sliding window (fake clock)", () => {
     const random = mulberry32(99);
     for (const offsets of [[0, 0, 0], [0, 1, 2], [13, 500, 777]]) {
       const clock = new ManualClock(() => random() * 6);
-      const all: number[] = [];
-      const runs = [7, 7, 6].map(async (rps, i) => {
-        await new Promise<void>((resolve) => clock.setTimer(resolve, offsets[i]!));
-        const limiter = new RateLimiter(rps, 12, { clock });
-        const lane = async () => {
-          while (clock.now() < 30_000) {
-            const permit = await limiter.acquire();
-            all.push(clock.now());
-            await new Promise<void>((resolve) => clock.setTimer(resolve, 250));
-            permit();
-          }
-        };
-        for (let l = 0; l < 6; l++) void lane();
-      });
-      void Promise.all(runs);
-      await clock.advance(30_000);
-      const steady = all.filter((t) => t < 30_000);
+      const steady = await threeSharing(clock, offsets, {});
       expect({ offsets, busiest: busiestSecond(steady), refused: countRejected(steady, 20, "sliding-window") }).toEqual({
         offsets,
         busiest: expect.any(Number),
@@ -223,23 +207,7 @@ describe("rate limiter in groups (groupSize)", () => {
     const random = mulberry32(5);
     for (const offsets of [[0, 0, 0], [0, 1, 2], [13, 500, 777]]) {
       const clock = new ManualClock(() => random() * 6);
-      const all: number[] = [];
-      const runs = [7, 7, 6].map(async (rps, i) => {
-        await new Promise<void>((resolve) => clock.setTimer(resolve, offsets[i]!));
-        const limiter = new RateLimiter(rps, 12, { clock, groupSize: 4 });
-        const lane = async () => {
-          while (clock.now() < 30_000) {
-            const permit = await limiter.acquire();
-            all.push(clock.now());
-            await new Promise<void>((resolve) => clock.setTimer(resolve, 250));
-            permit();
-          }
-        };
-        for (let l = 0; l < 6; l++) void lane();
-      });
-      void Promise.all(runs);
-      await clock.advance(30_000);
-      const steady = all.filter((t) => t < 30_000);
+      const steady = await threeSharing(clock, offsets, { groupSize: 4 });
       expect({ offsets, busiest: busiestSecond(steady), refused: countRejected(steady, 20, "sliding-window") }).toEqual({
         offsets,
         busiest: expect.any(Number),
@@ -249,6 +217,27 @@ describe("rate limiter in groups (groupSize)", () => {
     }
   });
 });
+
+/** Starts of three clients sharing a 20/s key at 7 + 7 + 6, each starting at its offset, six lanes each, over 30 s. */
+async function threeSharing(clock: ManualClock, offsets: number[], options: { groupSize?: number }): Promise<number[]> {
+  const all: number[] = [];
+  const runs = [7, 7, 6].map(async (rps, i) => {
+    await new Promise<void>((resolve) => clock.setTimer(resolve, offsets[i]!));
+    const limiter = new RateLimiter(rps, 12, { clock, ...options });
+    const lane = async () => {
+      while (clock.now() < 30_000) {
+        const permit = await limiter.acquire();
+        all.push(clock.now());
+        await new Promise<void>((resolve) => clock.setTimer(resolve, 250));
+        permit();
+      }
+    };
+    for (let l = 0; l < 6; l++) void lane();
+  });
+  void Promise.all(runs);
+  await clock.advance(30_000);
+  return all.filter((t) => t < 30_000);
+}
 
 describe("rate limiter without a rate", () => {
   test("rps null lets maxConcurrent requests run at once, the next when one finishes", async () => {
