@@ -8,6 +8,7 @@ import { ensurePartitions } from "../../server/src/db/queries/ensure-partitions.
 import { ingestChunk } from "../../server/src/db/queries/ingest-chunk.ts";
 import { repairBatches } from "../../server/src/db/queries/repair-batches.ts";
 import type { ChunkBatch, RepairChunk } from "../../server/src/db/messages.ts";
+import { packColumns } from "../../server/src/db/column-transfer.ts";
 import { createTestDatabase, testChunk, type TestDatabase, type TestPlayer } from "../support/db.ts";
 
 const DAY1 = "2031-08-01";
@@ -116,7 +117,8 @@ test("through a real DB helper worker (its own connection and types) a repair co
   });
   await pool.start();
   try {
-    pool.submit(repair(DAY2, [{ id: 1001, battles: 10 }, { id: 1002, battles: 21 }], { judge: true, storedAt: [Date.now() - 60_000] }));
+    const job = repair(DAY2, [{ id: 1001, battles: 10 }, { id: 1002, battles: 21 }], { judge: true, storedAt: [Date.now() - 60_000] });
+    pool.submit({ ...job, players: packColumns(job.players) });
     const outcome = (await done.promise) as { judgements?: (string | undefined)[] };
     expect(outcome.judgements?.[0]).toMatch(/account 1001: battles 10 in the later answer, 17 in the earlier one/);
   } finally {

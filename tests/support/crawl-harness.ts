@@ -17,8 +17,8 @@ import { KnownAccounts } from "../../server/src/verify/known-accounts";
 import { TrustBook } from "../../server/src/verify/trust-book";
 import { Provenance } from "../../server/src/crawl/provenance";
 import { RunErrors } from "../../server/src/crawl/run-errors";
-import type { SubmittedJob, WriteJob } from "../../server/src/db/messages";
-import { isPacked, unpackColumns } from "../../server/src/db/column-transfer";
+import type { PackedWriteJob, WriteJob } from "../../server/src/db/messages";
+import { unpackColumns } from "../../server/src/db/column-transfer";
 
 export function testConfig(
   overrides: { server?: Record<string, unknown>; verification?: Record<string, unknown>; keys?: unknown[]; wg?: Record<string, unknown>; xboxBatches?: number } = {},
@@ -43,9 +43,9 @@ export class HeldSink implements ChunkSink {
   get pending() {
     return this.jobs.length - this.written;
   }
-  submit(job: SubmittedJob) {
-    // as a helper gets it: packed chunks unpacked into columns
-    this.jobs.push({ ...job, players: isPacked(job.players) ? unpackColumns(job.players) : job.players } as WriteJob);
+  submit(job: PackedWriteJob) {
+    // as a helper gets it: unpacked into columns
+    this.jobs.push({ ...job, players: unpackColumns(job.players) } as WriteJob);
     return this.jobs.length;
   }
   markWritten() {

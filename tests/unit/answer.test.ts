@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { PlayerRow } from "@wotc/schema/player";
-import { answerHash, relate, sortRows, type Answer } from "../../server/src/verify/answer";
+import { answerHash, relate, type Answer } from "../../server/src/verify/answer";
+import { columnsToRows, rowsToColumns } from "@wotc/schema/wire/result-frame";
 import { settle } from "../../server/src/verify/verdict";
 
 const T0 = Date.parse("2026-11-30T12:00:00Z");
@@ -15,7 +16,7 @@ function player(id: number, battles: number, updatedAt = s(T0 - 3_600_000), extr
 }
 
 function answer(token: string, rows: PlayerRow[], leasedAt: number, receivedAt = leasedAt + 2_000): Answer {
-  const sorted = sortRows(rows);
+  const sorted = columnsToRows(rowsToColumns(rows)); // in account order, as the server puts every result
   return { batchId: 1, sessionId: `s-${token}`, token, keyIndex: 0, leasedAt, receivedAt, rows: sorted, hash: answerHash(sorted) };
 }
 

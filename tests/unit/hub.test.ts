@@ -7,6 +7,8 @@ import * as v from "valibot";
 import { ServerConfig } from "@wotc/schema/config";
 import { ClientHub } from "../../server/src/ws/hub";
 import { refillStep } from "../../server/src/crawl/crawl";
+import { packColumns } from "../../server/src/db/column-transfer";
+import { emptyColumns } from "@wotc/schema/player";
 import { crawling, fakeClient as fake, testConfig } from "../support/crawl-harness";
 
 const config = (server: Record<string, unknown> = {}) => testConfig({ server });
@@ -136,7 +138,7 @@ describe("leasing", () => {
     const b = fakeClient(hub, "b");
     expect(b.received.filter((m) => m.type === "work")).toHaveLength(0);
     expect(b.received).toContainEqual({ type: "wait", reason: "the database is unavailable (connection refused (ECONNREFUSED)); waiting for it" });
-    sink.submit({ runDate: "2026-01-01", batches: [], players: { accountId: [], nickname: [], console: [], createdAt: [], lastBattleTime: [], updatedAt: [], battles: [], spotted: [], wins: [], damageDealt: [], frags: [], droppedCapturePoints: [] } });
+    sink.submit({ runDate: "2026-01-01", batches: [], players: packColumns(emptyColumns()) });
     commit(1);
     expect(b.received.filter((m) => m.type === "work")).toHaveLength(1);
   });

@@ -7,11 +7,11 @@
 import type { Platform } from "@wotc/schema/player";
 import type { Batch } from "@wotc/schema/wire/messages";
 import type { ResultColumns } from "@wotc/schema/wire/result-frame";
-import type { ChunkBatch, Provenance, SubmittedJob } from "../db/messages";
-import { packResults, type PackedColumns } from "../db/column-transfer";
+import type { ChunkBatch, PackedWriteJob, Provenance } from "../db/messages";
+import { packResults } from "../db/column-transfer";
 
 export interface BuiltChunk<Meta> {
-  chunk: SubmittedJob & { players: PackedColumns };
+  chunk: PackedWriteJob;
   /** Per batch of the chunk, in its order: the batch id and what the caller attached to it. */
   entries: { batchId: number; meta: Meta }[];
 }

@@ -15,7 +15,7 @@ import type { ServerConfig } from "@wotc/schema/config";
 import type { CheckState } from "@wotc/schema/db/run-batches";
 import type { PoolEvents } from "../db/pool";
 import type { DbErrorClass } from "../db/db-errors";
-import type { SubmittedJob, WriteOutcome, SuspectBatch } from "../db/messages";
+import type { PackedWriteJob, WriteOutcome, SuspectBatch } from "../db/messages";
 import { packResults } from "../db/column-transfer";
 import type { LeaseBook } from "../plan/lease-book";
 import { RateMeter } from "../rate-meter";
@@ -39,7 +39,7 @@ export type CrawlState = "crawling" | "complete";
 /** What the crawl needs from the DB helper pool. */
 export interface ChunkSink {
   readonly pending: number;
-  submit(job: SubmittedJob): number;
+  submit(job: PackedWriteJob): number;
 }
 
 export interface CrawlDeps {
@@ -607,7 +607,7 @@ export class Crawl implements WorkHandler {
       answeredBy: answer.token,
       checkState: state,
       checkedBy: checkedBy.length > 0 ? checkedBy.join(",") : null,
-      answerHash: state === "unchecked" || answer.hash ? answer.hash || answerHash(answer.rows ?? columnsToRows(result)) : null,
+      answerHash: state === "unchecked" || answer.hash ? withRows(answer).hash : null,
     };
     const { rows: _rows, result: _result, ...withoutRows } = answer;
     const meta: WriteMeta = { answer: { ...withoutRows, hash: provenance.answerHash ?? "" }, state, ...(judge ? { judge } : {}) };
@@ -629,7 +629,7 @@ export class Crawl implements WorkHandler {
     if (full) this.submit(full.chunk, full.entries);
   }
 
-  private submit(job: SubmittedJob, entries: { batchId: number; meta: WriteMeta }[]): void {
+  private submit(job: PackedWriteJob, entries: { batchId: number; meta: WriteMeta }[]): void {
     const chunkId = this.sink!.submit(job);
     this.chunks.set(chunkId, entries);
   }

@@ -100,11 +100,6 @@ function consoleAt(joined: string, end: number, length: number, crawled: Platfor
   return last === 120 /* x */ ? "xbox" : last === 112 /* p */ ? "ps" : crawled;
 }
 
-/** Columns that are packed already (a chunk built from results), as against PlayerColumns. */
-export function isPacked(players: PlayerColumns | PackedColumns): players is PackedColumns {
-  return (players as PackedColumns).numbers instanceof Float64Array;
-}
-
 /** A copy whose buffers can be moved while the original stays usable (typed arrays copied natively; strings are immutable). */
 export function copyPacked(packed: PackedColumns): PackedColumns {
   return { rows: packed.rows, numbers: packed.numbers.slice(), texts: packed.texts.map((t) => ({ joined: t.joined, lengths: t.lengths.slice() })) };

@@ -53,11 +53,6 @@ export interface RepairChunk extends IngestChunk {
 
 export type WriteJob = IngestChunk | RepairChunk;
 
-/**
- * What the crawl hands the pool: a chunk built from results comes packed
- * already (column-transfer.ts), a job from elsewhere may be in columns.
- */
-export type SubmittedJob = (Omit<IngestChunk, "players"> & Partial<Omit<RepairChunk, "players">>) & { players: PlayerColumns | PackedColumns };
 
 /** A batch left out of the write because the trigger found counters moving back: its rows, for a second opinion. */
 export interface SuspectBatch {
@@ -84,6 +79,7 @@ export type ToHelper =
   | { type: "write"; chunkId: number; job: PackedWriteJob }
   | { type: "stop" };
 
+/** A job as the crawl builds it and the pool sends it: its players packed (column-transfer.ts). */
 export type PackedWriteJob = Omit<IngestChunk, "players"> & Partial<Omit<RepairChunk, "players">> & { players: PackedColumns };
 
 export type FromHelper =

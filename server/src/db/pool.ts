@@ -4,9 +4,8 @@
  * never waits on PostgreSQL itself while a crawl is running.
  */
 import type { DbErrorClass } from "./db-errors";
-import type { FromHelper, SubmittedJob, ToHelper, WriteOutcome } from "./messages";
-import { copyPacked, isPacked, packColumns, transferablesOf } from "./column-transfer";
-import type { PlayerColumns } from "@wotc/schema/player";
+import type { FromHelper, PackedWriteJob, ToHelper, WriteOutcome } from "./messages";
+import { copyPacked, transferablesOf } from "./column-transfer";
 
 export interface PoolEvents {
   /** The job is done: written, except the batches listed as suspects or rejected. */
@@ -28,8 +27,8 @@ interface Helper {
 
 export class HelperPool {
   private readonly helpers: Helper[] = [];
-  private readonly waiting: { chunkId: number; job: SubmittedJob }[] = [];
-  private readonly jobs = new Map<number, SubmittedJob>();
+  private readonly waiting: { chunkId: number; job: PackedWriteJob }[] = [];
+  private readonly jobs = new Map<number, PackedWriteJob>();
   private nextChunkId = 1;
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
@@ -54,7 +53,7 @@ export class HelperPool {
     return this.jobs.size;
   }
 
-  submit(job: SubmittedJob): number {
+  submit(job: PackedWriteJob): number {
     const chunkId = this.nextChunkId++;
     this.jobs.set(chunkId, job);
     this.waiting.push({ chunkId, job });
@@ -170,8 +169,8 @@ export class HelperPool {
       const next = this.waiting.shift();
       if (!next) return;
       helper.busyWith = next.chunkId;
-      // Packed by the crawl already: a copy of its buffers is moved, since the job is kept until it is written (a helper may die)
-      const players = isPacked(next.job.players) ? copyPacked(next.job.players) : packColumns(next.job.players as PlayerColumns);
+      // A copy of its buffers is moved, since the job is kept until it is written (a helper may die)
+      const players = copyPacked(next.job.players);
       helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: { ...next.job, players } } satisfies ToHelper, transferablesOf(players));
     }
   }

@@ -43,14 +43,6 @@ export const CLOCK_SLACK_MS = 10 * 60_000;
 /** The shortest battle: an account cannot have played more than one per this many ms between two answers. */
 export const MIN_BATTLE_MS = 60_000;
 
-/** Rows in account order: clients send them in WG's order, which is not promised. */
-export function sortRows(rows: PlayerRow[]): PlayerRow[] {
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i - 1]![ACCOUNT] > rows[i]![ACCOUNT]) return [...rows].sort((a, b) => a[ACCOUNT] - b[ACCOUNT]);
-  }
-  return rows;
-}
-
 /** sha256 of the sorted rows (first 128 bits, hex): equal answers have equal hashes, whichever client sent them. */
 export function answerHash(sortedRows: readonly PlayerRow[]): string {
   return new Bun.CryptoHasher("sha256").update(JSON.stringify(sortedRows)).digest("hex").slice(0, 32);
