@@ -24,7 +24,6 @@ import { compareVersions, parseVersion, VERSION_FORMAT } from "@wotc/schema/wire
 import { defaultSigningKeyPath, loadSigningKey, publicKeyPath, type SigningKey, SigningKeyError } from "./release/signing-key";
 import { nextSequence, publishedManifest, publishManifests, recordSequence, signManifest } from "./release/manifest";
 import { hashFile } from "./src/update/hash-file";
-import { CLIENT_RUNTIME_FLAGS } from "./src/runtime-flags";
 
 const ROOT = resolve(import.meta.dir, "..");
 const ENTRY = join(import.meta.dir, "src", "main.ts");
@@ -171,7 +170,7 @@ async function compileTarget(target: ClientTarget, version: string, plan: BuildP
   try {
     const result = await Bun.build({
       entrypoints: [ENTRY],
-      compile: { target: `bun-${target}` as Bun.Build.CompileTarget, outfile: temporary, execArgv: [...CLIENT_RUNTIME_FLAGS] },
+      compile: { target: `bun-${target}` as Bun.Build.CompileTarget, outfile: temporary },
       define: {
         WOTC_BUILD_VERSION: JSON.stringify(version),
         WOTC_BUILD_TARGET: JSON.stringify(target),

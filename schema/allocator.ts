@@ -41,25 +41,20 @@ export interface ExecDeps {
 
 const UNDER_A_TOOL = /^--(cpu-prof|heap-prof|inspect)/;
 
-/**
- * The command that runs this program again, or undefined when it should not
- * (see above). `runtimeFlags` are Bun flags a run from source gets too (the
- * client's --smol); a compiled executable has its own built in.
- */
-export function tunedRestart(deps: ExecDeps, runtimeFlags: readonly string[] = []): { file: string; args: string[]; env: Record<string, string | undefined> } | undefined {
+/** The command that runs this program again, or undefined when it should not (see above). */
+export function tunedRestart(deps: ExecDeps): { file: string; args: string[]; env: Record<string, string | undefined> } | undefined {
   if (deps.env[PURGE_DELAY_ENV] !== undefined || deps.platform === "win32" || !deps.execve) return undefined;
   if (deps.ipc || deps.env.NODE_CHANNEL_FD !== undefined) return undefined;
   // Bun started under its profiler or inspector dies in the exec (measured: exit by signal, no profile written)
   if (deps.execArgv.some((flag) => UNDER_A_TOOL.test(flag))) return undefined;
   const compiled = deps.main.startsWith("/$bunfs/") || deps.main.includes("~BUN");
   // a compiled client is its own runtime: argv[1] names the embedded entry point, not a file to run
-  const flags = runtimeFlags.filter((flag) => !deps.execArgv.includes(flag));
-  const program = compiled ? [] : [...deps.execArgv, ...flags, deps.argv[1]!];
+  const program = compiled ? [] : [...deps.execArgv, deps.argv[1]!];
   return { file: deps.execPath, args: [deps.execPath, ...program, ...deps.argv.slice(2)], env: { ...deps.env, [PURGE_DELAY_ENV]: "-1" } };
 }
 
 /** Restarts this process with the tuned allocator, if it should; returns only when it does not. */
-export function restartWithTunedAllocator(runtimeFlags: readonly string[] = []): void {
+export function restartWithTunedAllocator(): void {
   const execve = (process as unknown as { execve?: ExecDeps["execve"] }).execve;
   const restart = tunedRestart({
     env: process.env,
@@ -70,7 +65,7 @@ export function restartWithTunedAllocator(runtimeFlags: readonly string[] = []):
     main: Bun.main,
     ipc: typeof process.send === "function",
     execve: execve?.bind(process),
-  }, runtimeFlags);
+  });
   if (!restart) return;
   try {
     execve!.call(process, restart.file, restart.args, restart.env);

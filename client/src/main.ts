@@ -5,7 +5,6 @@
  */
 import { hostname } from "node:os";
 import { restartWithTunedAllocator } from "@wotc/schema/allocator";
-import { CLIENT_RUNTIME_FLAGS } from "./runtime-flags";
 import { consoleLogger } from "./log";
 import { compiledBuild, describeSelf, SELF_CHECK_ENV } from "./update/build-info";
 import { runUpdatingClient } from "./update/run-updating";
@@ -19,7 +18,7 @@ async function main(): Promise<number> {
   // An updating predecessor asks a new build what it is before installing it
   const selfCheck = process.env[SELF_CHECK_ENV];
   if (selfCheck) {
-    process.stdout.write(`${describeSelf(compiledBuild(), selfCheck, process.execArgv)}\n`);
+    process.stdout.write(`${describeSelf(compiledBuild(), selfCheck)}\n`);
     return 0;
   }
   let parsed;
@@ -36,7 +35,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  restartWithTunedAllocator(CLIENT_RUNTIME_FLAGS);
+  restartWithTunedAllocator();
 
   const controller = new AbortController();
   let signals = 0;

@@ -61,8 +61,6 @@ export interface SelfDescription {
   target: string;
   keyId: string;
   sequence?: number;
-  /** The Bun flags it runs with (process.execArgv): a build that lost the client's is seen before it ships. */
-  runtimeFlags?: string[];
 }
 
 /**
@@ -73,11 +71,11 @@ export interface SelfDescription {
  * because for such a build that is true in the sense the check means: it
  * verifies the manifests of the same server, signed now by the new key.
  */
-export function describeSelf(build: CompiledBuild | undefined, request = SELF_CHECK_FORMAT, runtimeFlags?: string[]): string {
+export function describeSelf(build: CompiledBuild | undefined, request = SELF_CHECK_FORMAT): string {
   if (!build) return JSON.stringify({ compiled: false });
   const self: SelfDescription =
     request === SELF_CHECK_FORMAT
-      ? { version: build.version, target: build.target, keyId: build.keyId, sequence: build.sequence, ...(runtimeFlags ? { runtimeFlags } : {}) }
+      ? { version: build.version, target: build.target, keyId: build.keyId, sequence: build.sequence }
       : { version: build.version, target: build.target, keyId: build.legacyKeyId ?? build.keyId };
   return JSON.stringify(self);
 }
