@@ -20,7 +20,6 @@ import {
   type PlayerColumns,
   type PlayerField,
   type PlayerRow,
-  SQL_MAX,
   WIRE_BOUNDS,
   consoleOf,
 } from "./player";
@@ -93,16 +92,6 @@ function compileRowAt(): (columns: PlayerColumns, i: number) => PlayerRow {
 }
 
 /** The `int4` counters over their column's range, and NUL in text (PostgreSQL refuses both). */
-function compileUnstorable(): (row: PlayerRow) => string | undefined {
-  const lines = PLAYER_FIELDS.flatMap((f, i) => {
-    if (f.sql === "text") return [`if (row[${i}].includes("\\u0000")) return "${f.column} contains a NUL character";`];
-    const max = SQL_MAX[f.sql];
-    // wire bounds already stop anything above 2^53; only narrower columns need a check
-    return max < WIRE_BOUNDS[f.kind as Exclude<FieldKind, "name">].max ? [`if (row[${i}] > ${max}) return "${f.column} " + row[${i}] + " is over ${max}";`] : [];
-  });
-  return new Function("row", [...lines, "return undefined;"].join("\n")) as (row: PlayerRow) => string | undefined;
-}
-
 /** WG's player object → its row, or undefined when any field is missing or malformed. */
 function compileWgPlayerRow(): (player: unknown) => PlayerRow | undefined {
   const objects = new Map<string, string>(); // dotted parent path → local variable
@@ -207,12 +196,6 @@ export function playerRowsIssue(rows: readonly unknown[]): FieldIssue | undefine
   const bad = firstBadRow(rows);
   return bad < 0 ? undefined : describeRowIssue(rows[bad], [bad]);
 }
-
-/**
- * What PostgreSQL would refuse in a well-formed row (an `int4` counter over
- * 2^31-1, a NUL in the nickname), or undefined.
- */
-export const unstorableField: (row: PlayerRow) => string | undefined = compileUnstorable();
 
 const appendRowsCompiled = compileAppendRows();
 

@@ -8,11 +8,12 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { PLAYER_FIELDS, type PlayerRow } from "@wotc/schema/player";
-import { rowAt, unstorableField } from "@wotc/schema/player-code";
+import { rowAt } from "@wotc/schema/player-code";
 import { ClientMessage } from "@wotc/schema/wire/messages";
 import { ChunkBuilder } from "../../server/src/crawl/chunk-builder";
 import { unpackColumns } from "../../server/src/db/column-transfer";
 import { rowsToColumns } from "@wotc/schema/wire/result-frame";
+import { checkResult } from "../../server/src/crawl/result-check";
 import { uniqueSortedPlayers } from "../../server/src/db/queries/ingest-chunk";
 
 /** The wire schema of result rows before PLAYER_FIELDS, kept here as the reference. */
@@ -107,6 +108,8 @@ describe("the wire check generated from PLAYER_FIELDS", () => {
 
 describe("what PostgreSQL can store", () => {
   test("int4 counters over 2^31-1 and a NUL in the nickname are named; int8 damage is not limited", () => {
+    // the server's check of a result (server/src/crawl/result-check.ts), one row at a time
+    const unstorableField = (row: PlayerRow) => checkResult({ id: 1, platform: "xbox", start: row[0], end: row[0] + 1 }, rowsToColumns([row]))?.message.replace(/^batch 1 result, account \d+: /, "");
     expect(unstorableField(GOOD)).toBeUndefined();
     const over = (position: number) => GOOD.map((x, i) => (i === position ? 2 ** 31 : x)) as PlayerRow;
     expect(unstorableField(over(5))).toBe("battles 2147483648 is over 2147483647");
