@@ -21,7 +21,8 @@
  *    process pays per request here, beside what our client pays; client/bare
  *    is against the cheapest of them.
  *
- * Each is measured over a steady window after a warm-up. Targets: rate share
+ * Clients run as the compiled executable volunteers run
+ * (bench/support/client-binary.ts). Each is measured over a steady window after a warm-up. Targets: rate share
  * >= 0.99 for one client, >= 0.97 for three; 407 share < 0.005; a client under
  * 2% of one core and 80 MB RSS.
  */
@@ -30,6 +31,7 @@ import { rssMb, runCrawl, startBenchDatabase, startSimulatorThread, type BenchDa
 import type { LimiterKind } from "../tests/support/wg-sim/rate-limit";
 import { spawnProc } from "../tests/support/processes";
 import { PURGE_DELAY_ENV } from "@wotc/schema/allocator";
+import { benchClient } from "./support/client-binary";
 import { REQUESTS_PER_WAKEUP } from "../client/src/client";
 
 const DAY = "2026-11-27";
@@ -68,11 +70,13 @@ export async function main(args: string[]): Promise<void> {
     { name: "sliding window, 3 clients sharing the key", limiter: "sliding-window", clients: 3, seconds: shortSeconds, target: 0.97 },
   ];
   console.log(`WG limit ${rps} requests/s (${rps * 100} IDs/s) for the key; each window measured after ${WARMUP_SECONDS} s of warm-up`);
+  const client = await benchClient();
+  console.log(client.how);
   const database = await startBenchDatabase();
   const results: { scenario: Scenario; measured: Measured }[] = [];
   try {
     for (const [i, scenario] of scenarios.entries()) {
-      const measured = await measure(database, `bench_client_rate_${i}`, scenario, rps);
+      const measured = await measure(database, `bench_client_rate_${i}`, scenario, rps, client.executable);
       results.push({ scenario, measured });
       const m = measured;
       console.log(
@@ -89,6 +93,7 @@ export async function main(args: string[]): Promise<void> {
     }
   } finally {
     await database.stop();
+    await client.dispose();
   }
   const floors: { how: string; cpuShare: number }[] = [];
   const tuned = { [PURGE_DELAY_ENV]: "-1" };
@@ -140,7 +145,7 @@ async function measureFloor(rps: number, seconds: number, env: Record<string, st
   }
 }
 
-async function measure(database: BenchDatabase, name: string, scenario: Scenario, rps: number): Promise<Measured> {
+async function measure(database: BenchDatabase, name: string, scenario: Scenario, rps: number, clientExecutable: string | undefined): Promise<Measured> {
   // Enough IDs that the run outlasts warm-up + window by a margin.
   const batches = Math.ceil(rps * (WARMUP_SECONDS + scenario.seconds + 15));
   const half = Math.ceil(batches / 2) * 100;
@@ -166,6 +171,7 @@ async function measure(database: BenchDatabase, name: string, scenario: Scenario
       date: DAY,
       // the operator's own clients: no second opinions, so the requests are the pacing's alone
       trust: "operator",
+      clientExecutable,
       rssEveryMs: 5_000,
       onClients: (spawned) => {
         pids = spawned;

@@ -1,7 +1,8 @@
 /**
  * `bun run bench full-day [--scale 1]`: a full-size day. The simulator (no rate
  * limit) on the real default ranges, about 26.8 million IDs and 268,000 batches,
- * an fsync-on embedded PostgreSQL, the server and 2 clients on this machine.
+ * an fsync-on embedded PostgreSQL, the server and 2 clients (the compiled
+ * executable, bench/support/client-binary.ts) on this machine.
  * Samples the server's RSS (its DB helper workers are threads of the same
  * process) every few seconds and prints wall time, IDs/s, rows/s written, peak
  * RSS, RSS at 10/50/100% of the run, and the ingest rate as a share of raw COPY
@@ -17,6 +18,7 @@ import { playerRowOn, defaultWorld } from "../tests/support/wg-sim/model";
 import { measureRawCopyRate } from "./ingest";
 import { CpuWindow, PgCpuMeter } from "./support/cpu";
 import { runCrawl, runLean, startBenchDatabase, startSimulatorProcess } from "./support/stack";
+import { benchClient } from "./support/client-binary";
 
 const DAY = "2026-11-27";
 const SEED = 1;
@@ -31,6 +33,8 @@ export async function main(args: string[]): Promise<void> {
     ps: { min: full.ps.min, max: full.ps.min + Math.round(((full.ps.max - full.ps.min) * scale) / 100) * 100 },
   };
   const world = defaultWorld(SEED);
+  const client = await benchClient();
+  console.log(client.how);
   const database = await startBenchDatabase();
   // the simulator's own process serves defaultWorld(SEED), the world checked below
   const sim = await startSimulatorProcess({ seed: SEED, day: DAY, keys: ["full-day-key"] });
@@ -47,6 +51,7 @@ export async function main(args: string[]): Promise<void> {
       rps: null,
       ranges,
       clients: 2,
+      clientExecutable: client.executable,
       date: DAY,
       rssEveryMs: 2_000,
       server: { progressSeconds: 30 },
@@ -101,6 +106,7 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     await sim.stop();
     await database.stop();
+    await client.dispose();
   }
 }
 

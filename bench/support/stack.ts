@@ -24,6 +24,10 @@ function bun(role: string): string[] {
   return ["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}`];
 }
 
+function clientCommand(executable: string | undefined, n: number): string[] {
+  return executable ? [executable] : [...bun(`client-${n}`), "client/src/main.ts"];
+}
+
 export interface BenchDatabase {
   cluster: EmbeddedPostgres;
   dir: string;
@@ -130,6 +134,8 @@ export interface CrawlRunOptions {
   trust?: "new" | "operator";
   /** verification.enabled in the server config (default true, as shipped). */
   verification?: boolean;
+  /** The compiled client to run (bench/support/client-binary.ts); without it, client/src/main.ts with bun. */
+  clientExecutable?: string;
 }
 
 export interface CrawlRunResult {
@@ -188,7 +194,7 @@ export async function runCrawl(options: CrawlRunOptions): Promise<CrawlRunResult
   const threads = process.env.WOTC_BENCH_THREADS ? new ThreadSampler(server.proc.pid) : undefined;
   const started = performance.now();
   const clients = Array.from({ length: options.clients }, (_, i) =>
-    spawnProc([...bun(`client-${i + 1}`), "client/src/main.ts", "--server", url, "--token", tokens[i]!, "--name", `bench-${i + 1}`]),
+    spawnProc([...clientCommand(options.clientExecutable, i + 1), "--server", url, "--token", tokens[i]!, "--name", `bench-${i + 1}`]),
   );
   options.onClients?.(clients.map((c) => c.proc.pid));
   // Clients that all exit early (a refused token, a crash) would leave the server waiting for ever.
