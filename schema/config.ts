@@ -268,8 +268,8 @@ export const ServerConfig = v.strictObject({
       dbHelpers: v.optional(v.pipe(positiveInt, v.maxValue(16), v.description("DB helper workers, each with its own connection.")), 2),
       chunkRows: v.optional(v.pipe(positiveInt, v.description("Player rows written per database statement.")), 2000),
       // 300 is a few chunks ahead of each helper, which is all they need. Every waiting result is held in
-      // the server's memory: at 2,000, bench full-day (--scale 0.3) peaked at 258-289 MB, at 300 230 MB,
-      // at the same IDs/s.
+      // the server's memory: at 2,000 bench full-day's RSS peaked at 277-303 MB and grew 10-21% from 10% to
+      // 100% of the run; at 300 it peaked at 253 and 262 MB, growth 8% and 4%, at the same IDs/s.
       maxQueuedBatches: v.optional(
         v.pipe(positiveInt, v.description("Results waiting for the database before the server stops leasing (back-pressure).")),
         300,
