@@ -103,29 +103,26 @@ interface RoundSetup {
 /** The system, the lean loop and the tuned lean loop, one after the other on fresh databases; prints their figures. */
 async function round(name: string, setup: RoundSetup): Promise<RoundFigures> {
   const { database, sim, pg, ranges, clients, trust, verification, clientExecutable } = setup;
+  /** One side on a fresh database, with the CPU of its PostgreSQL backends and of the simulator meanwhile. */
+  const measure = async <T>(db: string, run: (url: string) => Promise<T>) => {
+    const url = await freshDatabase(database, db);
+    const simCpu = new CpuWindow(sim.pid);
+    pg.start();
+    const result = await run(url);
+    return { result, pg: pg.stop(), sim: simCpu.stop() };
+  };
   const systemDb = `bench_e2e_system_${name}`;
-  const systemUrl = await freshDatabase(database, systemDb);
-  let simCpu = new CpuWindow(sim.pid);
-  pg.start();
-  const system = await runCrawl({ databaseUrl: systemUrl, apiBase: sim.url, applicationId: KEY, rps: null, ranges, clients, date: DAY, trust, verification, clientExecutable });
-  const systemPg = pg.stop();
-  const systemSim = simCpu.stop();
-
   const leanDb = `bench_e2e_lean_${name}`;
-  const leanUrl = await freshDatabase(database, leanDb);
-  simCpu = new CpuWindow(sim.pid);
-  pg.start();
-  const lean = await runLean({ databaseUrl: leanUrl, apiBase: sim.url, applicationId: KEY, ranges, date: DAY });
-  const leanPg = pg.stop();
-  const leanSim = simCpu.stop();
-
   const tunedDb = `bench_e2e_lean_tuned_${name}`;
-  const tunedUrl = await freshDatabase(database, tunedDb);
-  simCpu = new CpuWindow(sim.pid);
-  pg.start();
-  const tuned = await runLean({ databaseUrl: tunedUrl, apiBase: sim.url, applicationId: KEY, ranges, date: DAY }, { purgeOff: true });
-  const tunedPg = pg.stop();
-  const tunedSim = simCpu.stop();
+  const { result: system, pg: systemPg, sim: systemSim } = await measure(systemDb, (databaseUrl) =>
+    runCrawl({ databaseUrl, apiBase: sim.url, applicationId: KEY, rps: null, ranges, clients, date: DAY, trust, verification, clientExecutable }),
+  );
+  const { result: lean, pg: leanPg, sim: leanSim } = await measure(leanDb, (databaseUrl) =>
+    runLean({ databaseUrl, apiBase: sim.url, applicationId: KEY, ranges, date: DAY }),
+  );
+  const { result: tuned, pg: tunedPg, sim: tunedSim } = await measure(tunedDb, (databaseUrl) =>
+    runLean({ databaseUrl, apiBase: sim.url, applicationId: KEY, ranges, date: DAY }, { purgeOff: true }),
+  );
 
   const systemRate = system.ids / system.processSeconds;
   const leanRate = lean.ids / lean.seconds;
