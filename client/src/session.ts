@@ -65,7 +65,12 @@ export class Session {
   private released = 0;
   /** WG's refusal of the client's own key, once seen. */
   private keyRefused: string | null = null;
-  private lastWait: string | null = null;
+  /**
+   * Back-pressure flips between "wait" and "work" several times a second
+   * while the database is the bottleneck (83 lines in a 16-s bench run): a
+   * reason is said once a minute, with how often it came meanwhile.
+   */
+  private readonly waits: RepeatFilter;
   /** The server said it reads result frames: results go binary, the rest stays JSON. */
   private resultFrames = false;
   private readonly warnings: RepeatFilter;
@@ -74,6 +79,7 @@ export class Session {
 
   constructor(private readonly deps: SessionDeps) {
     this.warnings = new RepeatFilter(deps.log.warn);
+    this.waits = new RepeatFilter(deps.log.info);
     this.worker = new BatchWorker({
       caller: deps.caller,
       send: (message) => this.send(message),
@@ -153,7 +159,6 @@ export class Session {
     const message = parsed.output;
     switch (message.type) {
       case "work":
-        this.lastWait = null;
         this.worker.add(message.batches);
         break;
       case "rate":
@@ -161,8 +166,7 @@ export class Session {
         this.deps.log.info(`rate share now ${describeRate(message.rps)}, ${message.inFlight} batches in flight`);
         break;
       case "wait":
-        if (message.reason !== this.lastWait) this.deps.log.info(`waiting: ${message.reason}`);
-        this.lastWait = message.reason;
+        this.waits.report(message.reason, `waiting: ${message.reason}`);
         break;
       case "done":
         this.doneDate = message.date;

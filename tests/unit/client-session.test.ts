@@ -342,6 +342,28 @@ describe("client session", () => {
     expect(log.lines.filter((line) => line.includes("not JSON"))).toHaveLength(1);
   });
 
+  test("back-pressure that flips between wait and work is logged once, not once per flip", async () => {
+    // While the database is the bottleneck the server says "wait" and "work" by turns, several times a second
+    const REASON = "the database is behind; waiting for it to catch up";
+    const server = tracker({
+      onOpen: (ws) => {
+        send(ws, { type: "wait", reason: REASON });
+        send(ws, { type: "work", batches: [batch(1, 5000)] });
+      },
+      onMessage: (ws, message) => {
+        if (message.type !== "result") return;
+        const results = ws.data.messages.filter((m) => m.type === "result").length;
+        if (results === 10) return send(ws, { type: "done", date: "2024-05-01" });
+        send(ws, { type: "wait", reason: REASON });
+        send(ws, { type: "work", batches: [batch(results + 1, 5000 + results * 100)] });
+      },
+    });
+    const log = capture();
+    expect((await runClient(options(server, log))).code).toBe(0);
+    expect(server.connections[0]!.messages.filter((m) => m.type === "result")).toHaveLength(10);
+    expect(log.lines.filter((line) => line.includes("waiting:"))).toEqual([`info waiting: ${REASON}`]);
+  });
+
   test("a batch WG keeps failing goes back as failed, never dropped", async () => {
     const server = tracker({
       ...workThenDone([batch(1, 5000)]),
