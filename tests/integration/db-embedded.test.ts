@@ -107,3 +107,21 @@ test("persistent: false removes the cluster on stop", async () => {
   await server.stop();
   expect(existsSync(join(dataDir, "postgres"))).toBe(false);
 });
+
+test("stopping it with connections open shows the operator none of its own shutdown FATALs; a FATAL while running is shown", async () => {
+  const dataDir = join(root, "quiet-stop");
+  const shown: string[] = [];
+  const server = await startEmbeddedPostgres({ dataDir, durable: false, persistent: false, onError: (line) => shown.push(line) });
+  const idle = openClient(server.url, { max: 1 });
+  await idle`select 1`;
+  // A refused login is a FATAL of the running server: it must reach the operator
+  const refused = openClient(server.url.replace(/\/[^/]*$/, "/no_such_database"), { max: 1 });
+  await expect(refused`select 1`).rejects.toThrow(/no_such_database/);
+  await refused.end();
+  for (let i = 0; i < 50 && !shown.some((l) => l.includes("no_such_database")); i++) await Bun.sleep(20);
+  expect(shown.filter((l) => l.includes("FATAL"))).toEqual([expect.stringContaining('database "no_such_database" does not exist')]);
+  // Our own fast shutdown ends the idle backend with "terminating connection due to administrator command"
+  await server.stop();
+  await idle.end({ timeout: 0 }).catch(() => undefined);
+  expect(shown.filter((l) => l.includes("FATAL"))).toHaveLength(1);
+});

@@ -125,6 +125,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     let stopped: Promise<void> | undefined;
     const stop = () => {
       stopped ??= (async () => {
+        logs.stopping = true;
         await stopPostmaster(clusterDir);
         await rm(ownerFile, { force: true });
         if (options.persistent === false) {
@@ -369,6 +370,12 @@ class LogTail {
   private lines: string[] = [];
   /** false while starting: start-up failures are reported once, in the thrown error. */
   live = false;
+  /**
+   * Set when we stop the server: the "terminating … due to administrator
+   * command" FATALs its backends and autovacuum workers log then are the
+   * stop we asked for, not a problem to show the operator.
+   */
+  stopping = false;
 
   constructor(private readonly forward: (line: string) => void) {}
 
@@ -378,7 +385,9 @@ class LogTail {
       if (!trimmed) continue;
       this.lines.push(trimmed);
       if (this.lines.length > LOG_TAIL_LINES) this.lines.shift();
-      if (this.live && /\b(FATAL|PANIC):/.test(trimmed)) this.forward(trimmed);
+      if (!this.live || !/\b(FATAL|PANIC):/.test(trimmed)) continue;
+      if (this.stopping && /due to administrator command/.test(trimmed)) continue;
+      this.forward(trimmed);
     }
   }
 
