@@ -109,7 +109,9 @@ async function round(name: string, setup: RoundSetup): Promise<RoundFigures> {
     const simCpu = new CpuWindow(sim.pid);
     pg.start();
     const result = await run(url);
-    return { result, pg: pg.stop(), sim: simCpu.stop() };
+    const figures = { result, pg: pg.stop(), sim: simCpu.stop() };
+    await database.drop(db);
+    return figures;
   };
   const systemDb = `bench_e2e_system_${name}`;
   const leanDb = `bench_e2e_lean_${name}`;

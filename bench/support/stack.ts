@@ -33,6 +33,12 @@ export interface BenchDatabase {
   dir: string;
   /** A fresh, empty database on the cluster; the server migrates it. */
   create(name: string): Promise<string>;
+  /**
+   * Drops a database once its side is measured: a million fresh rows left
+   * behind draw autovacuum (and, with PG 18's checksums, the writes of its
+   * hint bits) into whichever side runs next.
+   */
+  drop(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,14 +50,22 @@ export async function startBenchDatabase(): Promise<BenchDatabase> {
     cluster,
     dir,
     async create(name) {
+      await this.drop(name);
       const admin = openClient(cluster.url, { max: 1 });
       try {
-        await admin.unsafe(`drop database if exists ${name} with (force)`);
         await admin.unsafe(`create database ${name}`);
       } finally {
         await admin.end();
       }
       return databaseUrl(cluster.url, name);
+    },
+    async drop(name) {
+      const admin = openClient(cluster.url, { max: 1 });
+      try {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await admin.end();
+      }
     },
     async stop() {
       await cluster.stop();
