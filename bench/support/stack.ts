@@ -46,11 +46,19 @@ export interface BenchDatabase {
 export async function startBenchDatabase(): Promise<BenchDatabase> {
   const dir = await mkdtemp(join(tmpdir(), "wotc-bench-pg-"));
   const cluster = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  const drop = async (name: string) => {
+    const admin = openClient(cluster.url, { max: 1 });
+    try {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+    } finally {
+      await admin.end();
+    }
+  };
   return {
     cluster,
     dir,
     async create(name) {
-      await this.drop(name);
+      await drop(name);
       const admin = openClient(cluster.url, { max: 1 });
       try {
         await admin.unsafe(`create database ${name}`);
@@ -59,14 +67,7 @@ export async function startBenchDatabase(): Promise<BenchDatabase> {
       }
       return databaseUrl(cluster.url, name);
     },
-    async drop(name) {
-      const admin = openClient(cluster.url, { max: 1 });
-      try {
-        await admin.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await admin.end();
-      }
-    },
+    drop,
     async stop() {
       await cluster.stop();
       await rm(dir, { recursive: true, force: true });
