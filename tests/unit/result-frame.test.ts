@@ -44,6 +44,13 @@ describe("a result frame", () => {
     const padded = new Uint8Array(frame.byteLength + 3);
     padded.set(frame, 3);
     expect(columnsToRows(decoded(padded.subarray(3)))).toEqual([row(5_000), row(5_001)]);
+    // 8-aligned, the numbers are read in place (no copy per result); unaligned, they are copied out
+    const aligned = new Uint8Array(frame.byteLength + 16);
+    aligned.set(frame, 16);
+    const inPlace = decoded(aligned.subarray(16));
+    expect(columnsToRows(inPlace)).toEqual([row(5_000), row(5_001)]);
+    expect(inPlace.numbers.buffer).toBe(aligned.buffer);
+    expect(decoded(padded.subarray(3)).numbers.buffer).not.toBe(padded.buffer);
   });
 
   test("broken framing is refused, saying what is wrong", () => {
