@@ -2,16 +2,9 @@
  * A chunk's player columns packed for postMessage to a DB helper. Cloned as
  * they are (twelve arrays of ~2,000 values), one chunk cost the main thread
  * 2.7 ms of postMessage, 0.66 s per million IDs in bench e2e, more than the
- * JSON.parse of every result message. Packed, the numbers and the string
- * lengths live in SharedArrayBuffers, which postMessage hands over by
- * reference, and the strings of each text column travel as one string.
- *
- * Shared rather than transferred: the pool keeps every job until it is
- * written (a helper may die and another must write it again), so a
- * transferred buffer had to be copied first. That copy and the transfer took
- * the main thread 1.37 ms a chunk in bench e2e (probed with timers); shared,
- * the whole postMessage took 0.51 ms. Nothing writes a packed chunk after
- * packing, so sharing it is safe.
+ * JSON.parse of every result message. Packed, the numbers travel as one
+ * transferred Float64Array (moved, not copied) and the strings of each text
+ * column as one string with their lengths, which clones as a single copy.
  *
  * Every numeric field fits a float64 exactly (schema/player.ts bounds them to
  * 2^53), and lengths rather than a separator keep any string intact.
@@ -26,7 +19,6 @@ const NUMBER_COLUMNS: readonly Column[] = PLAYER_FIELDS.filter((f) => f.kind !==
 
 export interface PackedColumns {
   rows: number;
-  /** Views of SharedArrayBuffers (sharedFloat64 / sharedUint32): posted by reference, never copied. */
   /** NUMBER_COLUMNS one after the other, `rows` values each. */
   numbers: Float64Array;
   /** Per text column: its strings joined, and each string's length. */
@@ -35,7 +27,7 @@ export interface PackedColumns {
 
 export function packColumns(columns: PlayerColumns): PackedColumns {
   const rows = columns.accountId.length;
-  const numbers = sharedFloat64(rows * NUMBER_COLUMNS.length);
+  const numbers = new Float64Array(rows * NUMBER_COLUMNS.length);
   NUMBER_COLUMNS.forEach((name, c) => {
     const values = columns[name] as number[];
     if (values.length !== rows) throw new Error(`column ${name} has ${values.length} values for ${rows} rows`);
@@ -44,7 +36,7 @@ export function packColumns(columns: PlayerColumns): PackedColumns {
   const texts = TEXT_COLUMNS.map((name) => {
     const values = columns[name] as string[];
     if (values.length !== rows) throw new Error(`column ${name} has ${values.length} values for ${rows} rows`);
-    const lengths = sharedUint32(rows);
+    const lengths = new Uint32Array(rows);
     for (let i = 0; i < rows; i++) lengths[i] = values[i]!.length;
     return { joined: values.join(""), lengths };
   });
@@ -60,9 +52,9 @@ export function packColumns(columns: PlayerColumns): PackedColumns {
 export function packResults(parts: readonly { result: ResultColumns; platform: Platform }[]): PackedColumns {
   let rows = 0;
   for (const { result } of parts) rows += result.rows;
-  const numbers = sharedFloat64(rows * NUMBER_COLUMNS.length);
-  const nicknameLengths = sharedUint32(rows);
-  const consoleLengths = sharedUint32(rows);
+  const numbers = new Float64Array(rows * NUMBER_COLUMNS.length);
+  const nicknameLengths = new Uint32Array(rows);
+  const consoleLengths = new Uint32Array(rows);
   const nicknames = new Array<string>(parts.length);
   const consoles = new Array<string>(rows);
   let at = 0;
@@ -126,8 +118,15 @@ function doubleColumn(numbers: Float64Array, at: number, rows: number): number[]
   return values;
 }
 
-const sharedFloat64 = (length: number) => new Float64Array(new SharedArrayBuffer(length * 8));
-const sharedUint32 = (length: number) => new Uint32Array(new SharedArrayBuffer(length * 4));
+/** A copy whose buffers can be moved while the original stays usable (typed arrays copied natively; strings are immutable). */
+export function copyPacked(packed: PackedColumns): PackedColumns {
+  return { rows: packed.rows, numbers: packed.numbers.slice(), texts: packed.texts.map((t) => ({ joined: t.joined, lengths: t.lengths.slice() })) };
+}
+
+/** The buffers postMessage can move instead of copying. */
+export function transferablesOf(packed: PackedColumns): ArrayBuffer[] {
+  return [packed.numbers.buffer as ArrayBuffer, ...packed.texts.map((t) => t.lengths.buffer as ArrayBuffer)];
+}
 
 export function unpackColumns(packed: PackedColumns): PlayerColumns {
   const { rows, numbers } = packed;

@@ -5,6 +5,7 @@
  */
 import type { DbErrorClass } from "./db-errors";
 import type { FromHelper, PackedWriteJob, ToHelper, WriteOutcome } from "./messages";
+import { copyPacked, transferablesOf } from "./column-transfer";
 
 export interface PoolEvents {
   /** The job is done: written, except the batches listed as suspects or rejected. */
@@ -168,8 +169,9 @@ export class HelperPool {
       const next = this.waiting.shift();
       if (!next) return;
       helper.busyWith = next.chunkId;
-      // The packed columns are shared, not moved (column-transfer.ts): the job stays whole here until it is written
-      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: next.job } satisfies ToHelper);
+      // A copy of its buffers is moved, since the job is kept until it is written (a helper may die)
+      const players = copyPacked(next.job.players);
+      helper.worker.postMessage({ type: "write", chunkId: next.chunkId, job: { ...next.job, players } } satisfies ToHelper, transferablesOf(players));
     }
   }
 }
