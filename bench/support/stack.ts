@@ -53,25 +53,22 @@ export async function startBenchDatabase(): Promise<BenchDatabase> {
       if (!/terminating autovacuum process due to administrator command/.test(line)) console.error(`[postgres] ${line}`);
     },
   });
-  const drop = async (name: string) => {
-    const admin = openClient(cluster.url, { max: 1 });
+  /** One statement on a connection of its own (CREATE/DROP DATABASE cannot run in a transaction). */
+  const admin = async (statement: string) => {
+    const sql = openClient(cluster.url, { max: 1 });
     try {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await sql.unsafe(statement);
     } finally {
-      await admin.end();
+      await sql.end();
     }
   };
+  const drop = (name: string) => admin(`drop database if exists ${name} with (force)`);
   return {
     cluster,
     dir,
     async create(name) {
       await drop(name);
-      const admin = openClient(cluster.url, { max: 1 });
-      try {
-        await admin.unsafe(`create database ${name}`);
-      } finally {
-        await admin.end();
-      }
+      await admin(`create database ${name}`);
       return databaseUrl(cluster.url, name);
     },
     drop,
