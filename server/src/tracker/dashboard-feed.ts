@@ -141,6 +141,8 @@ export class DashboardFeed {
     const crawl = this.sources.crawl();
     const status = crawl?.status();
     const sessions = [...hub.all()];
+    // The table is as of now, not of the last sample: a client can answer a dozen batches from its burst within that second.
+    if (admin) tally.observe(crawl?.date, sessions);
     const { phase, waiting } = this.sources.phase();
     const databaseRows = history.leaderboard;
     return {
