@@ -257,6 +257,18 @@ describe("rate limit readings", () => {
     expect(sim.stats().rateLimited).toBe(3 + 8 + 3 + 3);
   });
 
+  test("requests that arrive together are counted before any of their bodies is built", async () => {
+    const sim = new Simulator({ rps: 20, limiter: "sliding-window", recordArrivals: true, keys: ["a"] });
+    const request = (start: number) => new Request(`http://sim/wotx/account/info/?application_id=a&account_id=${ids(start, 100)}`);
+    const answers = [0, 1, 2, 3].map((i) => sim.handle(request(5_000 + 100 * i)));
+    // All four reached the rate check; none has been answered yet (its arrival did not wait for another's body).
+    expect(sim.stats().arrivals).toHaveLength(4);
+    expect(sim.stats().idsAnswered).toBe(0);
+    const bodies = await Promise.all(answers.map(async (answer) => ((await (await answer).json()) as any).status));
+    expect(bodies).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(sim.stats().idsAnswered).toBeGreaterThan(0);
+  });
+
   test("the limiter is chosen per simulator or per key, and a bad rate is refused at start", async () => {
     const sim = new Simulator({ rps: 2, limiter: "sliding-window", recordArrivals: true, keys: ["a", { applicationId: "b", limiter: "token-bucket" }] });
     const status = async (key: string) =>
