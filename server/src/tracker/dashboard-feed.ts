@@ -3,7 +3,9 @@
  * hub and the crawl, adds a point to the run's chart, moves the figures into
  * the volunteer tally and /metrics, and tells the live pages. `snapshot()`
  * is what a page (and `GET /api/dashboard`) receives; a visitor who is not
- * admin gets the counts only: no names, addresses or events.
+ * admin gets the counts only: no names, addresses or events. An admin's
+ * snapshot brings the tally up to the moment itself, so its table never
+ * trails the sessions by a sample.
  */
 import { publicRun } from "../routes/status";
 import { publicDbError } from "../access/public-status";
